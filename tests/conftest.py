@@ -1,0 +1,71 @@
+"""Personas shared by every test: a coordinator, an officer of park A, an officer of park B
+who must see nothing of park A, a unit manager of park A, a viewer of park A, a leader,
+and anonymous visitors (the ``client`` fixture unlogged)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from zhaoshang.core.audit import audit_context
+from zhaoshang.org.models import Role, UnitKind
+from zhaoshang.org.services import membership_set, unit_create
+
+
+@dataclass
+class Org:
+    admin: Any
+    centre: Any
+    park_a: Any
+    park_a_team: Any
+    park_b: Any
+    outpost: Any
+    leader: Any
+    coordinator: Any
+    manager_a: Any
+    officer_a: Any
+    officer_a2: Any
+    viewer_a: Any
+    officer_b: Any
+
+
+def make_user(username: str, unit: Any, role: str) -> Any:
+    user = get_user_model().objects.create_user(username=username, password="pw-" + username)
+    membership_set(user=user, unit=unit, role=role)
+    return user
+
+
+@pytest.fixture
+def org(db: Any) -> Org:
+    with audit_context(source="command"):
+        admin = unit_create(name="管委会", kind=UnitKind.ADMINISTRATION)
+        centre = unit_create(name="投资促进中心", kind=UnitKind.PROMOTION_CENTRE, parent=admin)
+        park_a = unit_create(name="园区运营中心A", kind=UnitKind.PARK_OPERATOR, parent=admin)
+        park_a_team = unit_create(name="园区A招商一部", kind=UnitKind.PARK_OPERATOR, parent=park_a)
+        park_b = unit_create(name="园区运营中心B", kind=UnitKind.PARK_OPERATOR, parent=admin)
+        outpost = unit_create(name="长三角招商分局", kind=UnitKind.OUTPOST, parent=centre, region="yangtze_delta")
+        return Org(
+            admin=admin,
+            centre=centre,
+            park_a=park_a,
+            park_a_team=park_a_team,
+            park_b=park_b,
+            outpost=outpost,
+            leader=make_user("leader", admin, Role.LEADER),
+            coordinator=make_user("coordinator", centre, Role.COORDINATOR),
+            manager_a=make_user("manager_a", park_a, Role.UNIT_MANAGER),
+            officer_a=make_user("officer_a", park_a, Role.OFFICER),
+            officer_a2=make_user("officer_a2", park_a_team, Role.OFFICER),
+            viewer_a=make_user("viewer_a", park_a, Role.VIEWER),
+            officer_b=make_user("officer_b", park_b, Role.OFFICER),
+        )
+
+
+def client_for(user: Any) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c

@@ -1,0 +1,130 @@
+"""Change logging for every write, from a request, an import, a command or a job.
+
+A context variable carries who is acting and under which request id.  The web middleware
+sets it per request; imports, management commands and jobs open ``audit_context``
+themselves, so nothing is written without an actor, unlike a log that only knows HTTP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from zhaoshang.core.models import ChangeAction, ChangeLog, ChangeSource
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    user_id: int | None
+    user_name: str
+    request_id: str
+    source: str
+
+
+_current: ContextVar[AuditContext | None] = ContextVar("zs_audit_context", default=None)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+@contextlib.contextmanager
+def audit_context(*, user: Any = None, source: str = ChangeSource.COMMAND, request_id: str | None = None) -> Iterator[AuditContext]:
+    """Attribute every write inside the block to ``user`` (None for the system)."""
+    user_id = getattr(user, "pk", None) if user is not None and getattr(user, "is_authenticated", False) else None
+    name = user.get_username() if user_id is not None else "system"
+    ctx = AuditContext(user_id=user_id, user_name=name, request_id=request_id or new_request_id(), source=source)
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)
+
+
+def current_context() -> AuditContext:
+    ctx = _current.get()
+    if ctx is None:
+        # A write outside any declared context (a shell session, a script): still logged.
+        return AuditContext(user_id=None, user_name="system", request_id=new_request_id(), source=ChangeSource.COMMAND)
+    return ctx
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def snapshot(obj: models.Model) -> dict[str, Any]:
+    """The object's concrete field values, JSON-ready (foreign keys as ids)."""
+    exclude = set(getattr(obj, "audit_exclude", ()))
+    data: dict[str, Any] = {}
+    for f in obj._meta.concrete_fields:
+        if f.name in exclude or f.primary_key:
+            continue
+        data[f.name] = _jsonable(f.value_from_object(obj))
+    return data
+
+
+def _row(obj: models.Model, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None, message: str, ctx: AuditContext) -> ChangeLog:
+    return ChangeLog(
+        user_id=ctx.user_id,
+        user_name=ctx.user_name,
+        request_id=ctx.request_id,
+        source=ctx.source,
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=True),
+        object_id=obj.pk,
+        object_repr=str(obj)[:200],
+        before=before,
+        after=after,
+        message=message,
+    )
+
+
+def record_change(
+    obj: models.Model,
+    *,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    message: str = "",
+) -> ChangeLog:
+    """Write one change-log row for ``obj``; ``after`` defaults to its current state."""
+    if after is None and action != ChangeAction.DELETE:
+        after = snapshot(obj)
+    row = _row(obj, action, before, after, message, current_context())
+    row.save()
+    return row
+
+
+def record_changes_bulk(entries: Iterable[tuple[models.Model, str, dict[str, Any] | None, dict[str, Any] | None]], *, message: str = "") -> int:
+    """Log many writes at once (imports); each entry is (obj, action, before, after)."""
+    ctx = current_context()
+    rows = [_row(obj, action, before, after, message, ctx) for obj, action, before, after in entries]
+    ChangeLog.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def history_for(objs: Sequence[models.Model] | models.Model, limit: int = 100) -> Any:
+    """The change log of one or more objects of the same model, newest first."""
+    items = [objs] if isinstance(objs, models.Model) else list(objs)
+    if not items:
+        return ChangeLog.objects.none()
+    ct = ContentType.objects.get_for_model(items[0], for_concrete_model=True)
+    return ChangeLog.objects.filter(content_type=ct, object_id__in=[o.pk for o in items]).order_by("-time", "-id")[:limit]

@@ -1,0 +1,81 @@
+"""Base model and the change log shared by every domain app."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from zhaoshang.core.scoping import RestrictedQuerySet
+
+
+class BaseModel(models.Model):
+    """Timestamps plus the restricted default manager every user-visible model uses."""
+
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects: ClassVar[Any] = RestrictedQuerySet.as_manager()
+
+    # Fields left out of change-log snapshots (noise or derived data).
+    audit_exclude: ClassVar[tuple[str, ...]] = ("created", "updated")
+
+    class Meta:
+        abstract = True
+
+
+class ChangeAction(models.TextChoices):
+    CREATE = "create", _("created")
+    UPDATE = "update", _("updated")
+    DELETE = "delete", _("deleted")
+    MOVE = "move", _("stage moved")
+    MERGE = "merge", _("merged")
+
+
+class ChangeSource(models.TextChoices):
+    WEB = "web", _("web")
+    IMPORT = "import", _("import")
+    COMMAND = "command", _("command")
+    JOB = "job", _("background job")
+
+
+class ChangeLog(models.Model):
+    """One audited write: who, when, through which request, and the object before and after.
+
+    The user's name is frozen at write time so that the history still reads correctly
+    after an account is renamed or removed.
+    """
+
+    time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    user_name = models.CharField(_("user name"), max_length=150, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
+    source = models.CharField(_("source"), max_length=16, choices=ChangeSource.choices, default=ChangeSource.WEB)
+    action = models.CharField(_("action"), max_length=16, choices=ChangeAction.choices)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.BigIntegerField()
+    object_repr = models.CharField(_("object"), max_length=200)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        verbose_name = _("change")
+        verbose_name_plural = _("change log")
+        indexes = [models.Index(fields=["content_type", "object_id", "-time"])]
+        ordering = ["-time", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M} {self.user_name} {self.action} {self.object_repr}"
+
+    def changed_fields(self) -> list[tuple[str, Any, Any]]:
+        """Field-by-field differences, for display."""
+        before = self.before or {}
+        after = self.after or {}
+        keys = sorted(set(before) | set(after))
+        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]

@@ -1,0 +1,99 @@
+"""Pure rules of the enterprise registry: name keys, search grams, duplicate likeness.
+
+No model is imported here and no query is run, so these are fast in batch (imports)
+and testable without a database.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal
+from difflib import SequenceMatcher
+
+# Legal-form words that do not tell two enterprises apart.
+_LEGAL_FORMS = (
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "集团股份",
+    "集团公司",
+    "集团",
+    "股份",
+    "公司",
+    "co.,ltd.",
+    "co., ltd.",
+    "co.,ltd",
+    "ltd.",
+    "ltd",
+    "inc.",
+    "inc",
+    "group",
+)
+_PUNCT = re.compile(r"[\s()（）\[\]【】·.,，、\-_/&'\"]+")
+REVENUE_LEADER_WAN = Decimal("1000000")  # 百亿级: revenue ≥ 10 bn CNY = 1,000,000 万元
+
+
+def name_key(name: str) -> str:
+    """A comparison key: width-folded, lower-case, without punctuation or legal form."""
+    text = unicodedata.normalize("NFKC", name or "").lower()
+    text = _PUNCT.sub("", text)
+    for form in _LEGAL_FORMS:
+        compact = _PUNCT.sub("", form)
+        if text.endswith(compact) and len(text) > len(compact) + 1:
+            text = text[: -len(compact)]
+    return text
+
+
+def bigrams(text: str) -> set[str]:
+    """Overlapping two-character grams of the text, after folding; a one-character
+    text yields itself.  These feed the search index."""
+    folded = _PUNCT.sub("", unicodedata.normalize("NFKC", text or "").lower())
+    if len(folded) < 2:
+        return {folded} if folded else set()
+    return {folded[i : i + 2] for i in range(len(folded) - 1)}
+
+
+def query_grams(term: str) -> list[str]:
+    """The fewest grams that cover the search term: every gram of the term must be present
+    in a hit, and a non-overlapping cover (plus the last gram) is enough to narrow."""
+    folded = _PUNCT.sub("", unicodedata.normalize("NFKC", term or "").lower())
+    if len(folded) < 2:
+        return []
+    grams = [folded[i : i + 2] for i in range(0, len(folded) - 1, 2)]
+    last = folded[-2:]
+    if last not in grams:
+        grams.append(last)
+    return sorted(set(grams))
+
+
+def names_for_index(name: str, former_names: str) -> set[str]:
+    grams = bigrams(name)
+    for former in split_former_names(former_names):
+        grams |= bigrams(former)
+    return grams
+
+
+def split_former_names(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"[\n;；,，、]+", text or "") if p.strip()]
+
+
+def likeness(a: str, b: str) -> float:
+    """How alike two names are, 0..1, on their keys."""
+    ka, kb = name_key(a), name_key(b)
+    if not ka or not kb:
+        return 0.0
+    if ka == kb:
+        return 1.0
+    return SequenceMatcher(None, ka, kb).ratio()
+
+
+NEAR_DUPLICATE = 0.88
+
+
+def is_near_duplicate(a: str, b: str) -> bool:
+    return likeness(a, b) >= NEAR_DUPLICATE
+
+
+def is_revenue_leader(revenue_wan: Decimal | None) -> bool:
+    return revenue_wan is not None and revenue_wan >= REVENUE_LEADER_WAN

@@ -1,0 +1,1 @@
+"""Views of the enterprises app: thin, through selectors, services and restrict()."""

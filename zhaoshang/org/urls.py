@@ -1,0 +1,9 @@
+from django.urls import path
+
+from zhaoshang.org import views
+
+app_name = "org"
+urlpatterns = [
+    path("", views.unit_list, name="units"),
+    path("<int:pk>/", views.unit_detail, name="unit_detail"),
+]

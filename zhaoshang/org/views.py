@@ -1,0 +1,1 @@
+"""Views of the org app: thin, through selectors, services and restrict()."""

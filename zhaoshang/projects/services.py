@@ -1,0 +1,236 @@
+"""Writes to the project pipeline.  Every stage move goes through ``project_move``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhaoshang.core.audit import current_context, record_change, snapshot
+from zhaoshang.core.models import ChangeAction
+from zhaoshang.core.scoping import scope_for
+from zhaoshang.projects import rules
+from zhaoshang.projects.models import (
+    MemberRole,
+    Project,
+    ProjectContact,
+    ProjectCredit,
+    ProjectMember,
+    Stage,
+    StageChange,
+)
+
+EDITABLE_FIELDS = (
+    "name",
+    "enterprise",
+    "investor_name",
+    "lead_unit",
+    "confidential",
+    "source",
+    "promotion_method",
+    "industry",
+    "chain_node",
+    "description",
+    "planned_investment",
+    "fixed_asset_investment",
+    "contracted_investment",
+    "foreign_capital_usd",
+    "fx_rate",
+    "fx_date",
+    "land_mu",
+    "expected_output",
+    "expected_tax",
+    "expected_jobs",
+    "first_contact_on",
+    "signed_on",
+    "registered_on",
+    "land_acquired_on",
+    "construction_started_on",
+    "production_started_on",
+    "full_capacity_on",
+    "owner",
+)
+
+# A gate looks at a project and the stage it is asked to enter and returns the reasons it
+# may not (empty when it may).  Later mechanisms (screening, evaluation) register theirs.
+Gate = Callable[[Project, str], list[str]]
+_GATES: list[Gate] = []
+
+
+def register_gate(gate: Gate) -> None:
+    if gate not in _GATES:
+        _GATES.append(gate)
+
+
+class MoveRefused(ValidationError):
+    """The move broke a rule; ``errors`` lists every reason, for the user."""
+
+    def __init__(self, errors: Iterable[Any]) -> None:
+        self.reasons = [str(e) for e in errors]
+        super().__init__(self.reasons, code="move_refused")
+
+
+def _prepare(project: Project) -> None:
+    project.name = (project.name or "").strip()
+    project.investor_name = (project.investor_name or "").strip()
+    project.priority_band = rules.priority_band(project.planned_investment)
+    if not project.enterprise_id and not project.investor_name:
+        raise ValidationError({"investor_name": _("Choose an enterprise from the registry or enter the investor's name.")})
+    if project.foreign_capital_usd is not None and (project.fx_rate is None or project.fx_date is None):
+        raise ValidationError({"fx_rate": _("Foreign capital needs the exchange rate and its date.")})
+
+
+def _audit_state(project: Project) -> dict[str, Any]:
+    state = snapshot(project)
+    state["credits"] = [
+        f"{c.unit_id}:{c.role}:{c.share}" for c in project.credits.order_by("unit_id", "role")
+    ] if project.pk else []
+    state["members"] = sorted(project.members.values_list("user_id", flat=True)) if project.pk else []
+    return state
+
+
+@transaction.atomic
+def project_create(*, data: dict[str, Any], user: Any = None) -> Project:
+    """Create a project at the lead stage; the creating user becomes its owner member."""
+    project = Project(**{k: v for k, v in data.items() if k in EDITABLE_FIELDS})
+    if user is not None and project.owner_id is None and getattr(user, "is_authenticated", False):
+        project.owner = user
+    _prepare(project)
+    project.stage = Stage.LEAD
+    project.stage_changed_at = timezone.now()
+    project.full_clean()
+    project.save()
+    if project.owner_id:
+        ProjectMember.objects.create(project=project, user_id=project.owner_id, role=MemberRole.OWNER)
+    ctx = current_context()
+    StageChange.objects.create(project=project, user_id=ctx.user_id, user_name=ctx.user_name, from_stage="", to_stage=Stage.LEAD)
+    record_change(project, action=ChangeAction.CREATE, after=_audit_state(project))
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, data: dict[str, Any]) -> Project:
+    """Change a project's facts (not its stage: that is ``project_move``)."""
+    before = _audit_state(project)
+    for key, value in data.items():
+        if key in EDITABLE_FIELDS:
+            setattr(project, key, value)
+    _prepare(project)
+    project.full_clean()
+    # A fact may not be removed that the project's current stage depends on.
+    if project.stage in rules.PIPELINE:
+        missing = rules.missing_facts(project.facts(), project.stage)
+        if missing:
+            raise ValidationError(
+                _("The project is at stage %(stage)s, which needs: %(facts)s.")
+                % {"stage": project.get_stage_display(), "facts": "、".join(str(m) for m in missing)}
+            )
+    project.save()
+    after = _audit_state(project)
+    if after != before:
+        record_change(project, action=ChangeAction.UPDATE, before=before, after=after)
+    return project
+
+
+def move_errors(project: Project, target: str, reason: str = "") -> list[str]:
+    """Everything that stops ``project`` from entering ``target`` (rules plus gates)."""
+    check = rules.check_move(
+        current=project.stage, target=target, facts=project.facts(), reason=reason, resume_stage=project.held_at_stage or None
+    )
+    errors = [str(e) for e in check.errors]
+    if target in rules.PIPELINE:
+        for gate in _GATES:
+            errors.extend(gate(project, target))
+    return errors
+
+
+@transaction.atomic
+def project_move(*, project: Project, target: str, user: Any, reason: str = "", override: bool = False) -> StageChange:
+    """Move a project to another stage, checking the rules and gates of the target.
+
+    A leader may override the required facts and gates (not the structure of the
+    pipeline) with a written reason; the override is recorded and audited."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    errors = move_errors(project, target, reason)
+    structural = [str(e) for e in rules.check_move(current=project.stage, target=target, facts={**project.facts(), **_ALL_FACTS}, reason=reason, resume_stage=project.held_at_stage or None).errors]
+    overridden = False
+    if errors:
+        if override:
+            if not scope_for(user).is_leader:
+                raise PermissionDenied(_("Only a leader may override a stage gate."))
+            if not reason.strip():
+                raise MoveRefused([_("An override needs a written reason.")])
+            if structural:
+                raise MoveRefused(structural)
+            overridden = True
+        else:
+            raise MoveRefused(errors)
+    before = snapshot(project)
+    source = project.stage
+    if target == rules.ON_HOLD:
+        project.held_at_stage = source
+    elif source == rules.ON_HOLD:
+        project.held_at_stage = ""
+    if target in rules.SIDE_STATES:
+        project.side_reason = reason.strip()
+    elif source in rules.SIDE_STATES:
+        project.side_reason = ""
+    project.stage = target
+    project.stage_changed_at = timezone.now()
+    project.save(update_fields=["stage", "stage_changed_at", "held_at_stage", "side_reason", "updated"])
+    text = reason.strip()
+    if overridden:
+        text = _("OVERRIDE by leader: %(reason)s (gates: %(gates)s)") % {"reason": text, "gates": "; ".join(errors)}
+    ctx = current_context()
+    change = StageChange.objects.create(
+        project=project, user_id=ctx.user_id, user_name=ctx.user_name, from_stage=source, to_stage=target, reason=text
+    )
+    record_change(project, action=ChangeAction.MOVE, before=before, after=snapshot(project), message=f"{source} → {target}. {text}".strip())
+    return change
+
+
+# Facts assumed present when checking only the structure of a move (for overrides).
+_ALL_FACTS: dict[str, Any] = {req.field: Decimal("1") for reqs in rules.STAGE_REQUIREMENTS.values() for req in reqs}
+
+
+@transaction.atomic
+def credits_set(*, project: Project, shares: list[tuple[Any, str, Decimal | None]]) -> list[ProjectCredit]:
+    """Replace the project's credit shares; they must add up to 100 %."""
+    errors = rules.credit_share_errors((getattr(u, "pk", u), role, share) for u, role, share in shares)
+    if errors:
+        raise ValidationError([str(e) for e in errors])
+    before = _audit_state(project)
+    project.credits.all().delete()
+    rows = [ProjectCredit(project=project, unit_id=getattr(u, "pk", u), role=role, share=share) for u, role, share in shares]
+    ProjectCredit.objects.bulk_create(rows)
+    record_change(project, action=ChangeAction.UPDATE, before=before, after=_audit_state(project), message=_("credit shares"))
+    return rows
+
+
+@transaction.atomic
+def member_add(*, project: Project, user: Any, role: str = MemberRole.MEMBER) -> ProjectMember:
+    before = _audit_state(project)
+    member, _created = ProjectMember.objects.get_or_create(project=project, user=user, defaults={"role": role})
+    record_change(project, action=ChangeAction.UPDATE, before=before, after=_audit_state(project), message=_("member added: %(u)s") % {"u": user})
+    return member
+
+
+@transaction.atomic
+def member_remove(*, project: Project, user: Any) -> None:
+    before = _audit_state(project)
+    ProjectMember.objects.filter(project=project, user=user).delete()
+    record_change(project, action=ChangeAction.UPDATE, before=before, after=_audit_state(project), message=_("member removed: %(u)s") % {"u": user})
+
+
+@transaction.atomic
+def contact_add(*, project: Project, data: dict[str, Any]) -> ProjectContact:
+    contact = ProjectContact(project=project, **data)
+    contact.full_clean()
+    contact.save()
+    record_change(project, action=ChangeAction.UPDATE, message=_("contact added: %(n)s") % {"n": contact.name})
+    return contact

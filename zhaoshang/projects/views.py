@@ -1,0 +1,1 @@
+"""Views of the projects app: thin, through selectors, services and restrict()."""

@@ -1,0 +1,136 @@
+"""Django settings for zhaoshang.
+
+Every value that differs between machines comes from an environment variable read by the
+typed helpers in ``zhaoshang.env``; ``.env.example`` lists them all.  With no variable set,
+the app runs in development mode on an embedded SQLite database under ``data/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from zhaoshang.env import ImproperlySetError, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("ZS_DATA_DIR", str(BASE_DIR / "data")))
+
+_DEV_SECRET = "dev-only-secret-key-not-for-production"  # noqa: S105 - refused in production below
+DEBUG = env_bool("ZS_DEBUG", True)
+PRODUCTION = env_bool("ZS_PRODUCTION", False)
+SECRET_KEY = env_str("ZS_SECRET_KEY", _DEV_SECRET)
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlySetError("ZS_PRODUCTION=1 refuses to start with ZS_DEBUG on")
+    if SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 32:
+        raise ImproperlySetError("ZS_PRODUCTION=1 needs ZS_SECRET_KEY of at least 32 characters")
+
+ALLOWED_HOSTS = env_list("ZS_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("ZS_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_filters",
+    "django_htmx",
+    "zhaoshang.core",
+    "zhaoshang.org",
+    "zhaoshang.enterprises",
+    "zhaoshang.projects",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "zhaoshang.core.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "zhaoshang.urls"
+WSGI_APPLICATION = "zhaoshang.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "zhaoshang" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    }
+]
+
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+_default_db = "sqlite:///" + str(DATA_DIR / "zhaoshang.sqlite3")
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_db), conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers work while a writer commits; IMMEDIATE avoids lock upgrades
+    # that would fail with "database is locked" under concurrent writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "zhaoshang" / "locale"]
+TIME_ZONE = env_str("ZS_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+# Front-end packages are installed from the npm registry by `make` and served from here;
+# nothing is loaded from a CDN, so the app works on an intranet with no internet.
+STATICFILES_DIRS = [
+    BASE_DIR / "zhaoshang" / "static",
+    ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
+    ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+]
+WHITENOISE_USE_FINDERS = DEBUG
+
+# Upload checks happen before any parsing (see zhaoshang.core.tabular).
+ZS_UPLOAD_MAX_BYTES = env_int("ZS_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+ZS_UPLOAD_MAX_UNZIPPED_BYTES = env_int("ZS_UPLOAD_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024)
+ZS_IMPORT_MAX_ROWS = env_int("ZS_IMPORT_MAX_ROWS", 200_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = ZS_UPLOAD_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("ZS_LOG_LEVEL", "WARNING")},
+}

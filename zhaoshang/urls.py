@@ -1,0 +1,16 @@
+"""URL map: one include per domain app."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from zhaoshang.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("org/", include("zhaoshang.org.urls")),
+    path("enterprises/", include("zhaoshang.enterprises.urls")),
+    path("projects/", include("zhaoshang.projects.urls")),
+]
