@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "zhaoshang.org",
     "zhaoshang.enterprises",
     "zhaoshang.projects",
+    "zhaoshang.demo",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +108,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Front-end packages are installed from the npm registry by `make` and served from here;
 # nothing is loaded from a CDN, so the app works on an intranet with no internet.
 STATICFILES_DIRS = [

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -38,11 +38,19 @@ def new_request_id() -> str:
 
 
 @contextlib.contextmanager
-def audit_context(*, user: Any = None, source: str = ChangeSource.COMMAND, request_id: str | None = None) -> Iterator[AuditContext]:
-    """Attribute every write inside the block to ``user`` (None for the system)."""
+def audit_context(
+    *, user: Any = None, source: str = ChangeSource.COMMAND, request_id: str | None = None
+) -> Iterator[AuditContext]:
+    """Attribute every write inside the block to ``user`` (None for the system).
+
+    A nested block (an import started from a web request) keeps the enclosing request id
+    unless given its own, so the rows it writes can be traced back to that request."""
     user_id = getattr(user, "pk", None) if user is not None and getattr(user, "is_authenticated", False) else None
     name = user.get_username() if user_id is not None else "system"
-    ctx = AuditContext(user_id=user_id, user_name=name, request_id=request_id or new_request_id(), source=source)
+    outer = _current.get()
+    if not request_id:
+        request_id = outer.request_id if outer is not None else new_request_id()
+    ctx = AuditContext(user_id=user_id, user_name=name, request_id=request_id, source=source)
     token = _current.set(ctx)
     try:
         yield ctx
@@ -77,11 +85,24 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
     for f in obj._meta.concrete_fields:
         if f.name in exclude or f.primary_key:
             continue
-        data[f.name] = _jsonable(f.value_from_object(obj))
+        value = f.value_from_object(obj)
+        if isinstance(value, Decimal) and isinstance(f, models.DecimalField) and value.is_finite():
+            # As the database will hold it, so that an unsaved 1.5 and a loaded 1.50 do not
+            # show up as a change in the history.
+            with contextlib.suppress(InvalidOperation):
+                value = value.quantize(Decimal(1).scaleb(-f.decimal_places))
+        data[f.name] = _jsonable(value)
     return data
 
 
-def _row(obj: models.Model, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None, message: str, ctx: AuditContext) -> ChangeLog:
+def _row(
+    obj: models.Model,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    message: str,
+    ctx: AuditContext,
+) -> ChangeLog:
     return ChangeLog(
         user_id=ctx.user_id,
         user_name=ctx.user_name,
@@ -113,7 +134,9 @@ def record_change(
     return row
 
 
-def record_changes_bulk(entries: Iterable[tuple[models.Model, str, dict[str, Any] | None, dict[str, Any] | None]], *, message: str = "") -> int:
+def record_changes_bulk(
+    entries: Iterable[tuple[models.Model, str, dict[str, Any] | None, dict[str, Any] | None]], *, message: str = ""
+) -> int:
     """Log many writes at once (imports); each entry is (obj, action, before, after)."""
     ctx = current_context()
     rows = [_row(obj, action, before, after, message, ctx) for obj, action, before, after in entries]
@@ -127,4 +150,6 @@ def history_for(objs: Sequence[models.Model] | models.Model, limit: int = 100) -
     if not items:
         return ChangeLog.objects.none()
     ct = ContentType.objects.get_for_model(items[0], for_concrete_model=True)
-    return ChangeLog.objects.filter(content_type=ct, object_id__in=[o.pk for o in items]).order_by("-time", "-id")[:limit]
+    return ChangeLog.objects.filter(content_type=ct, object_id__in=[o.pk for o in items]).order_by("-time", "-id")[
+        :limit
+    ]

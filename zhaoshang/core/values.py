@@ -15,23 +15,37 @@ MU_IN_SQUARE_METRES = Decimal("666.67")
 
 
 def to_wan(value: object) -> Decimal | None:
-    """Parse an amount in 万元 (or 亩) from user input; thousands separators allowed."""
+    """Parse an amount in 万元 (or 亩) from user input; thousands separators allowed.
+
+    Raises ``ValueError`` for anything that is not a finite amount (text, NaN, infinity,
+    a value too large to hold), so an import reports it instead of storing it."""
     if value is None:
         return None
-    if isinstance(value, Decimal):
-        return value.quantize(CENT, rounding=ROUND_HALF_UP)
     if isinstance(value, bool):
         raise ValueError("not a number")
-    if isinstance(value, int):
-        return Decimal(value).quantize(CENT)
-    if isinstance(value, float):
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
         # Spreadsheet cells arrive as binary floats; repr gives the shortest exact decimal.
-        return Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-    text = str(value).strip().replace(",", "").replace("，", "")
-    if text == "":
-        return None
+        number = _decimal(repr(value))
+    else:
+        text = str(value).strip().replace(",", "").replace("，", "")
+        if text == "":
+            return None
+        number = _decimal(text)
+    if not number.is_finite():
+        raise ValueError("not a number")
     try:
-        return Decimal(text).quantize(CENT, rounding=ROUND_HALF_UP)
+        return number.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # more digits than a Decimal context holds
+        raise ValueError("not a number") from exc
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
     except InvalidOperation as exc:
         raise ValueError("not a number") from exc
 

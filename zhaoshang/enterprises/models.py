@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -229,3 +228,6 @@ class EnterpriseGram(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["gram", "enterprise"], name="enterprises_gram_unique")]
         indexes = [models.Index(fields=["enterprise"], name="ent_gram_enterprise")]
+
+    def __str__(self) -> str:
+        return self.gram

@@ -10,33 +10,46 @@ from zhaoshang.core.scoping import Scope
 from zhaoshang.org.models import Membership, Role, Unit
 
 
-def _subtree_ids(paths: set[str]) -> frozenset[int]:
+def _subtree_units(paths: set[str]) -> list[tuple[int, str]]:
+    """(id, path) of every unit under any of ``paths``, in one query."""
     if not paths:
-        return frozenset()
+        return []
     q = Q()
     for p in paths:
         q |= Q(path__startswith=p)
-    return frozenset(Unit.objects.filter(q).values_list("id", flat=True))
+    return list(Unit.objects.filter(q).values_list("id", "path"))
+
+
+def _under(units: list[tuple[int, str]], paths: set[str]) -> frozenset[int]:
+    prefixes = tuple(paths)
+    if not prefixes:
+        return frozenset()
+    return frozenset(pk for pk, path in units if path.startswith(prefixes))
 
 
 def compute_scope(user: Any) -> Scope:
-    """Scope from memberships: leaders and coordinators see all; others their unit subtrees."""
-    rows = list(Membership.objects.filter(user_id=user.pk, unit__active=True).values_list("unit_id", "unit__path", "role"))
+    """Scope from memberships: leaders and coordinators see all; others their unit subtrees.
+
+    Two queries whatever the number of memberships: the memberships, then every unit
+    under any of them; the managed and working subtrees are picked out in Python."""
+    rows = list(
+        Membership.objects.filter(user_id=user.pk, unit__active=True)
+        .order_by("id")
+        .values_list("unit_id", "unit__path", "role")
+    )
     roles = {role for _, _, role in rows}
     all_paths = {path for _, path, _ in rows}
     managed_paths = {path for _, path, role in rows if role == Role.UNIT_MANAGER}
     working_paths = {path for _, path, role in rows if role in (Role.UNIT_MANAGER, Role.OFFICER)}
-    visible = _subtree_ids(all_paths)
-    managed = _subtree_ids(managed_paths) if managed_paths != all_paths else (visible if managed_paths else frozenset())
-    working = _subtree_ids(working_paths) if working_paths != all_paths else (visible if working_paths else frozenset())
+    units = _subtree_units(all_paths)
     return Scope(
         user_id=user.pk,
         authenticated=True,
         is_leader=Role.LEADER in roles,
         is_coordinator=Role.COORDINATOR in roles or bool(getattr(user, "is_superuser", False)),
-        visible_unit_ids=visible,
-        managed_unit_ids=managed,
-        working_unit_ids=working,
+        visible_unit_ids=_under(units, all_paths),
+        managed_unit_ids=_under(units, managed_paths),
+        working_unit_ids=_under(units, working_paths),
         home_unit_id=rows[0][0] if rows else None,
     )
 

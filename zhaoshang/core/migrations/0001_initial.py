@@ -6,37 +6,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChangeLog',
+            name="ChangeLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='time')),
-                ('user_name', models.CharField(blank=True, max_length=150, verbose_name='user name')),
-                ('request_id', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='request id')),
-                ('source', models.CharField(choices=[('web', 'web'), ('import', 'import'), ('command', 'command'), ('job', 'background job')], default='web', max_length=16, verbose_name='source')),
-                ('action', models.CharField(choices=[('create', 'created'), ('update', 'updated'), ('delete', 'deleted'), ('move', 'stage moved'), ('merge', 'merged')], max_length=16, verbose_name='action')),
-                ('object_id', models.BigIntegerField()),
-                ('object_repr', models.CharField(max_length=200, verbose_name='object')),
-                ('before', models.JSONField(blank=True, null=True, verbose_name='before')),
-                ('after', models.JSONField(blank=True, null=True, verbose_name='after')),
-                ('message', models.TextField(blank=True, verbose_name='message')),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='contenttypes.contenttype')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("time", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="time")),
+                ("user_name", models.CharField(blank=True, max_length=150, verbose_name="user name")),
+                ("request_id", models.CharField(blank=True, db_index=True, max_length=64, verbose_name="request id")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web", "web"),
+                            ("import", "import"),
+                            ("command", "command"),
+                            ("job", "background job"),
+                        ],
+                        default="web",
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "created"),
+                            ("update", "updated"),
+                            ("delete", "deleted"),
+                            ("move", "stage moved"),
+                            ("merge", "merged"),
+                        ],
+                        max_length=16,
+                        verbose_name="action",
+                    ),
+                ),
+                ("object_id", models.BigIntegerField()),
+                ("object_repr", models.CharField(max_length=200, verbose_name="object")),
+                ("before", models.JSONField(blank=True, null=True, verbose_name="before")),
+                ("after", models.JSONField(blank=True, null=True, verbose_name="after")),
+                ("message", models.TextField(blank=True, verbose_name="message")),
+                (
+                    "content_type",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to="contenttypes.contenttype"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'change',
-                'verbose_name_plural': 'change log',
-                'ordering': ['-time', '-id'],
-                'indexes': [models.Index(fields=['content_type', 'object_id', '-time'], name='core_change_content_17f479_idx')],
+                "verbose_name": "change",
+                "verbose_name_plural": "change log",
+                "ordering": ["-time", "-id"],
+                "indexes": [
+                    models.Index(fields=["content_type", "object_id", "-time"], name="core_change_content_17f479_idx")
+                ],
             },
         ),
     ]

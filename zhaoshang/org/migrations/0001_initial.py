@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,40 +14,107 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('kind', models.CharField(choices=[('administration', 'administrative committee'), ('promotion_centre', 'investment promotion centre'), ('park_operator', 'park operator'), ('holding_group', 'holding group'), ('state_platform', 'state capital platform'), ('market_agency', 'market agency'), ('outpost', 'outpost'), ('subdistrict', 'subdistrict office'), ('department', 'department')], max_length=32, verbose_name='kind')),
-                ('region', models.CharField(blank=True, choices=[('jingjinji', 'Beijing-Tianjin-Hebei'), ('yangtze_delta', 'Yangtze River Delta'), ('greater_bay', 'Guangdong-Hong Kong-Macao Greater Bay Area')], max_length=32, verbose_name='region')),
-                ('path', models.CharField(db_index=True, default='', editable=False, max_length=255)),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='org.unit', verbose_name='parent unit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("administration", "administrative committee"),
+                            ("promotion_centre", "investment promotion centre"),
+                            ("park_operator", "park operator"),
+                            ("holding_group", "holding group"),
+                            ("state_platform", "state capital platform"),
+                            ("market_agency", "market agency"),
+                            ("outpost", "outpost"),
+                            ("subdistrict", "subdistrict office"),
+                            ("department", "department"),
+                        ],
+                        max_length=32,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("jingjinji", "Beijing-Tianjin-Hebei"),
+                            ("yangtze_delta", "Yangtze River Delta"),
+                            ("greater_bay", "Guangdong-Hong Kong-Macao Greater Bay Area"),
+                        ],
+                        max_length=32,
+                        verbose_name="region",
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, default="", editable=False, max_length=255)),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="org.unit",
+                        verbose_name="parent unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'unit',
-                'verbose_name_plural': 'units',
-                'ordering': ['path', 'sort_order'],
+                "verbose_name": "unit",
+                "verbose_name_plural": "units",
+                "ordering": ["path", "sort_order"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('role', models.CharField(choices=[('leader', 'leader'), ('coordinator', 'coordinator'), ('unit_manager', 'unit manager'), ('officer', 'officer'), ('viewer', 'viewer')], max_length=32, verbose_name='role')),
-                ('title', models.CharField(blank=True, max_length=100, verbose_name='title')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='org.unit', verbose_name='unit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("leader", "leader"),
+                            ("coordinator", "coordinator"),
+                            ("unit_manager", "unit manager"),
+                            ("officer", "officer"),
+                            ("viewer", "viewer"),
+                        ],
+                        max_length=32,
+                        verbose_name="role",
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=100, verbose_name="title")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="org.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'membership',
-                'verbose_name_plural': 'memberships',
-                'constraints': [models.UniqueConstraint(fields=('user', 'unit'), name='org_membership_user_unit')],
+                "verbose_name": "membership",
+                "verbose_name_plural": "memberships",
+                "constraints": [models.UniqueConstraint(fields=("user", "unit"), name="org_membership_user_unit")],
             },
         ),
     ]

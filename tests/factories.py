@@ -1,0 +1,70 @@
+"""Small builders for test data, going through the services like the app does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+from typing import Any
+
+from stdnum.cn import uscc
+
+from zhaoshang.core.audit import audit_context
+from zhaoshang.enterprises.services import enterprise_create
+from zhaoshang.projects import rules
+from zhaoshang.projects.services import project_create, project_move, project_update
+
+_seq = itertools.count(1)
+
+
+def credit_code(n: int | None = None) -> str:
+    """A valid unified social credit code (GB 32100-2015 check character)."""
+    n = next(_seq) if n is None else n
+    body = f"91410100MA{n:07d}"[:17]
+    return body + uscc.calc_check_digit(body)
+
+
+def enterprise(name: str, **data: Any) -> Any:
+    with audit_context(source="command"):
+        return enterprise_create(data={"name": name, **data}, confirm_not_duplicate=True)
+
+
+FACTS_FOR_ALL_STAGES: dict[str, Any] = {
+    "source": "市商务局推介",
+    "planned_investment": Decimal("120000"),
+    "industry_id": "3911",
+    "promotion_method": "chain",
+    "contracted_investment": Decimal("100000"),
+    "signed_on": dt.date(2023, 3, 11),
+    "registered_on": dt.date(2023, 4, 1),
+    "land_mu": Decimal("150"),
+    "land_acquired_on": dt.date(2023, 6, 1),
+    "construction_started_on": dt.date(2023, 9, 1),
+    "production_started_on": dt.date(2024, 9, 1),
+    "full_capacity_on": dt.date(2025, 9, 1),
+    "expected_output": Decimal("300000"),
+}
+
+
+def project(name: str, unit: Any, user: Any = None, stage: str = rules.LEAD, **data: Any) -> Any:
+    """A project moved to ``stage`` through the service, with the facts it needs."""
+    if "enterprise" not in data and "investor_name" not in data:
+        data["investor_name"] = f"{name}投资方"
+    with audit_context(user=user, source="command"):
+        p = project_create(data={"name": name, "lead_unit": unit, **data}, user=user)
+        if stage != rules.LEAD:
+            if "enterprise" not in data:
+                e = enterprise(f"{name}有限公司", credit_code=credit_code())
+                data = {**data, "enterprise": e}
+            facts = {k.removesuffix("_id") if k.endswith("_id") else k: v for k, v in FACTS_FOR_ALL_STAGES.items()}
+            from zhaoshang.enterprises.models import IndustryCode
+
+            facts["industry"] = IndustryCode.objects.get(pk="3911")
+            p = project_update(project=p, data={**facts, **data})
+            if stage in rules.SIDE_STATES:
+                project_move(project=p, target=rules.CONTACTED, user=user)
+                project_move(project=p, target=stage, user=user, reason="资金未到位")
+            else:
+                project_move(project=p, target=stage, user=user)
+            p.refresh_from_db()
+    return p

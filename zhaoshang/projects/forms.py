@@ -1,0 +1,135 @@
+"""Forms of the project pipeline.  They collect input; services validate and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from zhaoshang.core.forms import AmountField, formfield_callback
+from zhaoshang.enterprises.models import ChainNode, Enterprise
+from zhaoshang.org.models import Unit
+from zhaoshang.projects.models import CreditRole, Project, ProjectContact, Stage
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ProjectForm(forms.ModelForm):
+    enterprise_ref = forms.CharField(
+        label=_("Enterprise (registry number, credit code or exact name)"),
+        required=False,
+        widget=forms.TextInput(attrs={"list": "enterprise-suggestions", "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = Project
+        formfield_callback = staticmethod(formfield_callback)
+        fields = [
+            "name",
+            "investor_name",
+            "lead_unit",
+            "confidential",
+            "source",
+            "promotion_method",
+            "industry",
+            "chain_node",
+            "planned_investment",
+            "fixed_asset_investment",
+            "contracted_investment",
+            "foreign_capital_usd",
+            "fx_rate",
+            "fx_date",
+            "land_mu",
+            "expected_output",
+            "expected_tax",
+            "expected_jobs",
+            "first_contact_on",
+            "signed_on",
+            "registered_on",
+            "land_acquired_on",
+            "construction_started_on",
+            "production_started_on",
+            "full_capacity_on",
+            "description",
+        ]
+        widgets = {
+            "industry": forms.TextInput(attrs={"placeholder": "3911"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+            **{
+                f: DATE
+                for f in (
+                    "fx_date",
+                    "first_contact_on",
+                    "signed_on",
+                    "registered_on",
+                    "land_acquired_on",
+                    "construction_started_on",
+                    "production_started_on",
+                    "full_capacity_on",
+                )
+            },
+        }
+
+    field_order = ["name", "enterprise_ref"]
+
+    def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lead_unit"].queryset = units if units is not None else Unit.objects.filter(active=True)
+        self.fields["chain_node"].queryset = ChainNode.objects.select_related("chain")
+        self.fields["industry"].error_messages["invalid_choice"] = _("Unknown GB/T 4754-2017 industry code.")
+        if self.instance.pk and self.instance.enterprise_id:
+            self.fields["enterprise_ref"].initial = str(self.instance.enterprise_id)
+
+    def clean_enterprise_ref(self) -> Enterprise | None:
+        ref = (self.cleaned_data.get("enterprise_ref") or "").strip().lstrip("#")
+        if not ref:
+            return None
+        qs = Enterprise.objects.filter(merged_into__isnull=True)
+        match = None
+        if ref.isdigit():
+            match = qs.filter(pk=int(ref)).first()
+        if match is None:
+            match = qs.filter(credit_code=ref.upper()).first() or qs.filter(name=ref).first()
+        if match is None:
+            raise forms.ValidationError(
+                _(
+                    "No enterprise in the registry matches %(ref)s. Add it to the registry first, or leave this empty and enter the investor's name."
+                )
+                % {"ref": ref}
+            )
+        return match
+
+
+class MoveForm(forms.Form):
+    target = forms.ChoiceField(label=_("Move to"), choices=Stage.choices)
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    override = forms.BooleanField(label=_("Leader override of the stage gates"), required=False)
+
+
+class CreditForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.filter(active=True), required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=CreditRole.choices, required=False)
+    share = AmountField(label=_("Share (%)"), max_digits=5, decimal_places=2, required=False, min_value=0)
+
+
+CreditFormSet = forms.formset_factory(CreditForm, extra=0, min_num=1, max_num=10)
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(label=_("User name"))
+
+    def clean_username(self) -> Any:
+        name = self.cleaned_data["username"].strip()
+        user = get_user_model().objects.filter(username=name, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(_("No active user is called %(name)s.") % {"name": name})
+        return user
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = ProjectContact
+        fields = ["name", "title", "phone", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
