@@ -10,7 +10,12 @@ from django.db import models
 
 class AmountField(forms.DecimalField):
     """A Decimal amount (万元, 亩, %) that accepts the thousands separators people type:
-    "1,234.5", "1，234.5" or "1 234.5"."""
+    "1,234.5", "1，234.5" or "1 234.5".  A text input, since a number input refuses them."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal"})
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        return {"inputmode": "decimal"}
 
     def to_python(self, value: Any) -> Any:
         if isinstance(value, str):

@@ -68,7 +68,7 @@ def scope_for(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
     if _resolver is None:  # pragma: no cover - the org app always registers one
         raise RuntimeError("no scope resolver registered")
     scope = _resolver(user)
-    user._zs_scope = scope  # type: ignore[union-attr]
+    user._zs_scope = scope  # type: ignore[union-attr,attr-defined]
     return scope
 
 

@@ -19,5 +19,9 @@ def home(request: HttpRequest) -> HttpResponse:
     visible = Project.objects.restrict(request.user, "view")
     mine = project_rows(visible.filter(members__user=request.user)).order_by("-stage_changed_at", "-id")[:15]
     columns = kanban_board(visible, cards=0)
-    recent = ChangeLog.objects.filter(user=request.user).select_related("content_type").order_by("-time", "-id")[:10]
+    recent = (
+        ChangeLog.objects.filter(user_id=request.user.pk or 0)
+        .select_related("content_type")
+        .order_by("-time", "-id")[:10]
+    )
     return render(request, "home.html", {"mine": mine, "columns": columns, "recent": recent})

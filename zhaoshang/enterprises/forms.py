@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -50,8 +50,10 @@ class EnterpriseForm(forms.ModelForm):
 
     def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["chain_nodes"].queryset = ChainNode.objects.select_related("chain")
-        self.fields["owner_unit"].queryset = units if units is not None else Unit.objects.filter(active=True)
+        cast(forms.ModelChoiceField, self.fields["chain_nodes"]).queryset = ChainNode.objects.select_related("chain")
+        cast(forms.ModelChoiceField, self.fields["owner_unit"]).queryset = (
+            units if units is not None else Unit.objects.filter(active=True)
+        )
         self.fields["owner_unit"].required = True
         self.fields["industry"].help_text = _("GB/T 4754-2017 code, e.g. 3911 or 65")
         self.fields["industry"].error_messages["invalid_choice"] = _("Unknown GB/T 4754-2017 industry code.")

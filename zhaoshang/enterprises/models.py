@@ -14,8 +14,6 @@ from zhaoshang.enterprises import rules
 if TYPE_CHECKING:
     from zhaoshang.core.scoping import Action, Scope
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
-
 
 class IndustryCode(models.Model):
     """GB/T 4754-2017: section (letter), division (2 digits), group (3), class (4)."""
@@ -67,7 +65,9 @@ class IndustryChain(BaseModel):
 class ChainNode(BaseModel):
     """A link of an industry chain (upstream, midstream or downstream)."""
 
-    chain = models.ForeignKey(IndustryChain, verbose_name=_("industry chain"), on_delete=models.CASCADE, related_name="nodes")
+    chain = models.ForeignKey(
+        IndustryChain, verbose_name=_("industry chain"), on_delete=models.CASCADE, related_name="nodes"
+    )
     name = models.CharField(_("name"), max_length=100)
     segment = models.CharField(_("segment"), max_length=16, choices=Segment.choices)
     industry_prefixes = models.CharField(_("industry code prefixes"), max_length=200, blank=True)
@@ -108,7 +108,9 @@ class Enterprise(BaseModel):
     name_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     former_names = models.TextField(_("former names"), blank=True, help_text=_("One per line."))
     credit_code = models.CharField(_("unified social credit code"), max_length=18, null=True, blank=True, unique=True)
-    registered_capital = models.DecimalField(_("registered capital (10k CNY)"), null=True, blank=True, **MONEY)
+    registered_capital = models.DecimalField(
+        _("registered capital (10k CNY)"), null=True, blank=True, max_digits=16, decimal_places=2
+    )
     hq_province = models.CharField(_("headquarters province"), max_length=20, blank=True, db_index=True)
     hq_city = models.CharField(_("headquarters city"), max_length=40, blank=True)
     industry = models.ForeignKey(
@@ -119,13 +121,20 @@ class Enterprise(BaseModel):
     is_unicorn = models.BooleanField(_("unicorn"), default=False)
     is_industry_leader = models.BooleanField(_("industry leader"), default=False)
     sme_level = models.CharField(_("specialised SME level"), max_length=16, choices=SmeLevel.choices, blank=True)
-    revenue = models.DecimalField(_("annual revenue (10k CNY)"), null=True, blank=True, **MONEY)
+    revenue = models.DecimalField(_("annual revenue (10k CNY)"), null=True, blank=True, max_digits=16, decimal_places=2)
     employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
     business_scope = models.TextField(_("business scope"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    chain_nodes = models.ManyToManyField(ChainNode, verbose_name=_("chain nodes"), blank=True, related_name="enterprises")
+    chain_nodes = models.ManyToManyField(
+        ChainNode, verbose_name=_("chain nodes"), blank=True, related_name="enterprises"
+    )
     owner_unit = models.ForeignKey(
-        "org.Unit", verbose_name=_("recorded by unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Unit",
+        verbose_name=_("recorded by unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     merged_into = models.ForeignKey(
         "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL, related_name="absorbed"

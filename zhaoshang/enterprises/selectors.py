@@ -25,7 +25,7 @@ TAG_FILTERS: dict[str, Q] = {
 }
 
 
-def active_enterprises() -> QuerySet[Enterprise]:
+def active_enterprises() -> Any:
     """The registry without records merged into others."""
     return Enterprise.objects.filter(merged_into__isnull=True)
 

@@ -196,7 +196,7 @@ def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _one_unit(enterprise: Enterprise) -> Any:
     from zhaoshang.org.models import Unit
 
-    return Unit.objects.filter(pk=enterprise.owner_unit_id)
+    return Unit.objects.filter(pk=enterprise.owner_unit_id or 0)
 
 
 @login_required
@@ -233,7 +233,7 @@ def ranking_add(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request,
             _("The ranking was not saved: %(errors)s")
-            % {"errors": "; ".join(e for errs in form.errors.values() for e in errs)},
+            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
         )
     return redirect("enterprises:detail", pk=pk)
 
@@ -250,13 +250,13 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         from zhaoshang.org.models import Unit
 
-        services.contact_create(enterprise=enterprise, unit=Unit.objects.get(pk=unit_id), data=form.cleaned_data)
+        services.contact_create(enterprise=enterprise, unit=Unit.objects.get(pk=unit_id or 0), data=form.cleaned_data)
         messages.success(request, _("Contact saved."))
     else:
         messages.error(
             request,
             _("The contact was not saved: %(errors)s")
-            % {"errors": "; ".join(e for errs in form.errors.values() for e in errs)},
+            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
         )
     return redirect("enterprises:detail", pk=pk)
 

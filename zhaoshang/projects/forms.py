@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -76,8 +76,10 @@ class ProjectForm(forms.ModelForm):
 
     def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lead_unit"].queryset = units if units is not None else Unit.objects.filter(active=True)
-        self.fields["chain_node"].queryset = ChainNode.objects.select_related("chain")
+        cast(forms.ModelChoiceField, self.fields["lead_unit"]).queryset = (
+            units if units is not None else Unit.objects.filter(active=True)
+        )
+        cast(forms.ModelChoiceField, self.fields["chain_node"]).queryset = ChainNode.objects.select_related("chain")
         self.fields["industry"].error_messages["invalid_choice"] = _("Unknown GB/T 4754-2017 industry code.")
         if self.instance.pk and self.instance.enterprise_id:
             self.fields["enterprise_ref"].initial = str(self.instance.enterprise_id)

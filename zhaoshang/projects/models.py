@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
     from zhaoshang.core.scoping import Action, Scope
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
-
 
 class Stage(models.TextChoices):
     LEAD = rules.LEAD, rules.STAGE_LABELS[rules.LEAD]
@@ -82,23 +80,49 @@ class Project(BaseModel):
     held_at_stage = models.CharField(_("held at stage"), max_length=32, choices=Stage.choices, blank=True)
     side_reason = models.TextField(_("reason for hold or drop"), blank=True)
     source = models.CharField(_("lead source"), max_length=200, blank=True)
-    promotion_method = models.CharField(_("promotion method"), max_length=32, choices=PromotionMethod.choices, blank=True)
+    promotion_method = models.CharField(
+        _("promotion method"), max_length=32, choices=PromotionMethod.choices, blank=True
+    )
     industry = models.ForeignKey(
-        "enterprises.IndustryCode", verbose_name=_("industry"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "enterprises.IndustryCode",
+        verbose_name=_("industry"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     chain_node = models.ForeignKey(
-        "enterprises.ChainNode", verbose_name=_("chain node"), null=True, blank=True, on_delete=models.SET_NULL, related_name="projects"
+        "enterprises.ChainNode",
+        verbose_name=_("chain node"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="projects",
     )
     description = models.TextField(_("description"), blank=True)
-    planned_investment = models.DecimalField(_("planned total investment (10k CNY)"), null=True, blank=True, **MONEY)
-    fixed_asset_investment = models.DecimalField(_("fixed-asset investment (10k CNY)"), null=True, blank=True, **MONEY)
-    contracted_investment = models.DecimalField(_("contracted investment (10k CNY)"), null=True, blank=True, **MONEY)
-    foreign_capital_usd = models.DecimalField(_("foreign capital (10k USD)"), null=True, blank=True, **MONEY)
-    fx_rate = models.DecimalField(_("exchange rate (CNY per USD)"), max_digits=10, decimal_places=4, null=True, blank=True)
+    planned_investment = models.DecimalField(
+        _("planned total investment (10k CNY)"), null=True, blank=True, max_digits=16, decimal_places=2
+    )
+    fixed_asset_investment = models.DecimalField(
+        _("fixed-asset investment (10k CNY)"), null=True, blank=True, max_digits=16, decimal_places=2
+    )
+    contracted_investment = models.DecimalField(
+        _("contracted investment (10k CNY)"), null=True, blank=True, max_digits=16, decimal_places=2
+    )
+    foreign_capital_usd = models.DecimalField(
+        _("foreign capital (10k USD)"), null=True, blank=True, max_digits=16, decimal_places=2
+    )
+    fx_rate = models.DecimalField(
+        _("exchange rate (CNY per USD)"), max_digits=10, decimal_places=4, null=True, blank=True
+    )
     fx_date = models.DateField(_("exchange rate date"), null=True, blank=True)
     land_mu = models.DecimalField(_("land (mu)"), max_digits=12, decimal_places=2, null=True, blank=True)
-    expected_output = models.DecimalField(_("expected yearly output (10k CNY)"), null=True, blank=True, **MONEY)
-    expected_tax = models.DecimalField(_("expected yearly tax (10k CNY)"), null=True, blank=True, **MONEY)
+    expected_output = models.DecimalField(
+        _("expected yearly output (10k CNY)"), null=True, blank=True, max_digits=16, decimal_places=2
+    )
+    expected_tax = models.DecimalField(
+        _("expected yearly tax (10k CNY)"), null=True, blank=True, max_digits=16, decimal_places=2
+    )
     expected_jobs = models.PositiveIntegerField(_("expected jobs"), null=True, blank=True)
     first_contact_on = models.DateField(_("first contact date"), null=True, blank=True)
     signed_on = models.DateField(_("signing date"), null=True, blank=True)
@@ -109,7 +133,12 @@ class Project(BaseModel):
     full_capacity_on = models.DateField(_("full capacity date"), null=True, blank=True)
     priority_band = models.PositiveSmallIntegerField(_("priority band"), default=0, editable=False, db_index=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("officer in charge"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("officer in charge"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -150,7 +179,7 @@ class Project(BaseModel):
 
     @classmethod
     def scope_q(cls, scope: Scope, action: Action) -> Q | None:
-        member_of = Q(pk__in=ProjectMember.objects.filter(user_id=scope.user_id).values("project_id"))
+        member_of = Q(pk__in=ProjectMember.objects.filter(user_id=scope.user_id or 0).values("project_id"))
         if scope.is_leader:
             return None
         open_q = Q(confidential=False)
@@ -173,7 +202,9 @@ class ProjectMember(models.Model):
     """A staff member working a project (members also see it when it is confidential)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
     role = models.CharField(_("role"), max_length=16, choices=MemberRole.choices, default=MemberRole.MEMBER)
 
     class Meta:
@@ -226,7 +257,9 @@ class StageChange(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="stage_changes")
     time = models.DateTimeField(_("time"), auto_now_add=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     user_name = models.CharField(_("by"), max_length=150)
     from_stage = models.CharField(_("from"), max_length=32, choices=Stage.choices, blank=True)
     to_stage = models.CharField(_("to"), max_length=32, choices=Stage.choices)

@@ -226,7 +226,7 @@ def members_edit(request: HttpRequest, pk: int) -> HttpResponse:
         services.member_add(project=project, user=form.cleaned_data["username"])
         messages.success(request, _("Member added."))
     else:
-        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("projects:detail", pk=pk)
 
 
@@ -239,5 +239,5 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
         services.contact_add(project=project, data=form.cleaned_data)
         messages.success(request, _("Contact saved."))
     else:
-        messages.error(request, "；".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("projects:detail", pk=pk)
