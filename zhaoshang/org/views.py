@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from zhaoshang.core.audit import history_for
 from zhaoshang.core.scoping import get_restricted_or_404
 from zhaoshang.org.models import Unit
 
@@ -34,6 +35,14 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     members = unit.memberships.select_related("user").order_by("role")
     children = Unit.objects.filter(parent=unit).order_by("sort_order", "name")
+    memberships = list(unit.memberships.all())
+    history = sorted(
+        [*history_for(unit), *history_for(memberships)] if memberships else list(history_for(unit)),
+        key=lambda entry: (entry.time, entry.pk),
+        reverse=True,
+    )[:100]
     return render(
-        request, "org/unit_detail.html", {"unit": unit, "members": members, "children": children, "projects": projects}
+        request,
+        "org/unit_detail.html",
+        {"unit": unit, "members": members, "children": children, "projects": projects, "history": history},
     )
