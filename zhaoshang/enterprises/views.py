@@ -51,6 +51,7 @@ def working_units(enterprise_ids: list[int]) -> dict[int, list[str]]:
 
     rows = (
         Project.objects.filter(enterprise_id__in=enterprise_ids, stage__in=OPEN_STAGES, confidential=False)
+        .order_by()  # no default ordering, or DISTINCT would count each project apart
         .values_list("enterprise_id", "lead_unit__name")
         .distinct()
     )
