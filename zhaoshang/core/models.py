@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -74,8 +75,25 @@ class ChangeLog(models.Model):
         return f"{self.time:%Y-%m-%d %H:%M} {self.user_name} {self.action} {self.object_repr}"
 
     def changed_fields(self) -> list[tuple[str, Any, Any]]:
-        """Field-by-field differences, for display."""
+        """Field-by-field differences for display: the field's label, and choice values
+        shown by their label (a stage reads "签约", not "signed")."""
         before = self.before or {}
         after = self.after or {}
-        keys = sorted(set(before) | set(after))
-        return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
+        model = ContentType.objects.get_for_id(self.content_type_id).model_class()
+        rows: list[tuple[str, Any, Any]] = []
+        for key in sorted(set(before) | set(after)):
+            old, new = before.get(key), after.get(key)
+            if old == new:
+                continue
+            label: Any = key
+            try:
+                field = model._meta.get_field(key) if model is not None else None
+            except FieldDoesNotExist:
+                field = None
+            if field is not None:
+                label = getattr(field, "verbose_name", key)
+                choices = dict(getattr(field, "flatchoices", None) or [])
+                if choices:
+                    old, new = choices.get(old, old), choices.get(new, new)
+            rows.append((label, old, new))
+        return rows
