@@ -239,7 +239,7 @@ class ProjectContact(models.Model):
     """A person on the investor's side for this project."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     title = models.CharField(_("title"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     notes = models.TextField(_("notes"), blank=True)
