@@ -16,6 +16,12 @@ from zhaoshang.org.models import Role, UnitKind
 from zhaoshang.org.services import membership_set, unit_create
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """The real hasher is slow on purpose; tests create many users and don't need that."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class Org:
     admin: Any

@@ -81,12 +81,17 @@ TEMPLATES = [
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 _default_db = "sqlite:///" + str(DATA_DIR / "zhaoshang.sqlite3")
-DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _default_db), conn_max_age=60)}
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", "") or _default_db, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while a writer commits; IMMEDIATE avoids lock upgrades
     # that would fail with "database is locked" under concurrent writes.
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        # A connection lives for one request: memory-mapped reads share the OS page cache
+        # between them; the larger page cache serves imports that write 100,000 rows.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+            "PRAGMA mmap_size=268435456; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+        ),
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -111,7 +111,7 @@ class Enterprise(BaseModel):
     registered_capital = models.DecimalField(
         _("registered capital (10k CNY)"), null=True, blank=True, max_digits=16, decimal_places=2
     )
-    hq_province = models.CharField(_("headquarters province"), max_length=20, blank=True, db_index=True)
+    hq_province = models.CharField(_("headquarters province"), max_length=20, blank=True)
     hq_city = models.CharField(_("headquarters city"), max_length=40, blank=True)
     industry = models.ForeignKey(
         IndustryCode, verbose_name=_("industry"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -135,9 +135,16 @@ class Enterprise(BaseModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # only used to narrow a few rows already found by id,
     )
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.SET_NULL, related_name="absorbed"
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="absorbed",
+        db_index=False,  # ent_active_recent (merged_into, -id) serves these lookups
     )
     # Denormalised flags for fast filtering by tag.
     is_fortune500 = models.BooleanField(default=False, editable=False)

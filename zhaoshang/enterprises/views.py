@@ -47,10 +47,14 @@ def working_units(enterprise_ids: list[int]) -> dict[int, list[str]]:
     """Which units are working each enterprise (open, non-confidential projects): the shared
     board shows this to all staff so that units stop chasing the same target blind."""
     from zhaoshang.projects.models import Project
-    from zhaoshang.projects.rules import OPEN_STAGES
+    from zhaoshang.projects.rules import ALL_STAGES, OPEN_STAGES
 
+    closed = [s for s in ALL_STAGES if s not in OPEN_STAGES]
+    # Written as "not closed" so that the planner starts from the enterprise index (a few
+    # rows) rather than from the stage index (most of the pipeline).
     rows = (
-        Project.objects.filter(enterprise_id__in=enterprise_ids, stage__in=OPEN_STAGES, confidential=False)
+        Project.objects.filter(enterprise_id__in=enterprise_ids, confidential=False)
+        .exclude(stage__in=closed)
         .order_by()  # no default ordering, or DISTINCT would count each project apart
         .values_list("enterprise_id", "lead_unit__name")
         .distinct()

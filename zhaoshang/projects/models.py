@@ -148,6 +148,8 @@ class Project(BaseModel):
         indexes = [
             models.Index(fields=["stage", "-priority_band", "-id"], name="proj_stage_band"),
             models.Index(fields=["lead_unit", "-id"], name="proj_unit_recent"),
+            # Counting the board per stage for a coordinator reads only this index.
+            models.Index(fields=["stage", "confidential"], name="proj_stage_secret"),
         ]
 
     def __str__(self) -> str:

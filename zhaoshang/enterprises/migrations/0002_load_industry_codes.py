@@ -21,7 +21,14 @@ def load(apps, schema_editor):
     rows = json.loads(DATA.read_text(encoding="utf-8"))["codes"]
     IndustryCode.objects.bulk_create(
         [
-            IndustryCode(code=code, name=name, level=level, section=section, remark=remark, parent_id=parent_code(code, section, level))
+            IndustryCode(
+                code=code,
+                name=name,
+                level=level,
+                section=section,
+                remark=remark,
+                parent_id=parent_code(code, section, level),
+            )
             for code, name, level, section, remark in sorted(rows, key=lambda r: r[2])
         ],
         batch_size=500,

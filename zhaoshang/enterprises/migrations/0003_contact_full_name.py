@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('enterprises', '0002_load_industry_codes'),
+        ("enterprises", "0002_load_industry_codes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='enterprisecontact',
-            name='name',
-            field=models.CharField(max_length=50, verbose_name='full name'),
+            model_name="enterprisecontact",
+            name="name",
+            field=models.CharField(max_length=50, verbose_name="full name"),
         ),
     ]

@@ -6,144 +6,443 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('enterprises', '0001_initial'),
-        ('org', '0001_initial'),
+        ("enterprises", "0001_initial"),
+        ("org", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('name', models.CharField(max_length=200, verbose_name='project name')),
-                ('investor_name', models.CharField(blank=True, help_text='When the investor is not yet in the registry.', max_length=200, verbose_name='investor name')),
-                ('confidential', models.BooleanField(default=False, help_text='Seen only by its members and leaders.', verbose_name='confidential')),
-                ('stage', models.CharField(choices=[('lead', 'lead'), ('contacted', 'contacted'), ('negotiating', 'negotiating'), ('review', 'review'), ('signed', 'signed'), ('registered', 'registered'), ('land_acquired', 'land acquired'), ('construction_started', 'construction started'), ('in_production', 'in production'), ('full_capacity', 'at full capacity'), ('on_hold', 'on hold'), ('dropped', 'dropped')], default='lead', max_length=32, verbose_name='stage')),
-                ('stage_changed_at', models.DateTimeField(blank=True, null=True, verbose_name='stage changed')),
-                ('held_at_stage', models.CharField(blank=True, choices=[('lead', 'lead'), ('contacted', 'contacted'), ('negotiating', 'negotiating'), ('review', 'review'), ('signed', 'signed'), ('registered', 'registered'), ('land_acquired', 'land acquired'), ('construction_started', 'construction started'), ('in_production', 'in production'), ('full_capacity', 'at full capacity'), ('on_hold', 'on hold'), ('dropped', 'dropped')], max_length=32, verbose_name='held at stage')),
-                ('side_reason', models.TextField(blank=True, verbose_name='reason for hold or drop')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='lead source')),
-                ('promotion_method', models.CharField(blank=True, choices=[('by_business', 'business referral'), ('chain', 'industry chain promotion'), ('fund', 'fund-led promotion'), ('outpost', 'outpost promotion'), ('platform', 'platform promotion'), ('leader', 'leader-led promotion'), ('expo', 'fair and expo'), ('other', 'other')], max_length=32, verbose_name='promotion method')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('planned_investment', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='planned total investment (10k CNY)')),
-                ('fixed_asset_investment', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='fixed-asset investment (10k CNY)')),
-                ('contracted_investment', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='contracted investment (10k CNY)')),
-                ('foreign_capital_usd', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='foreign capital (10k USD)')),
-                ('fx_rate', models.DecimalField(blank=True, decimal_places=4, max_digits=10, null=True, verbose_name='exchange rate (CNY per USD)')),
-                ('fx_date', models.DateField(blank=True, null=True, verbose_name='exchange rate date')),
-                ('land_mu', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='land (mu)')),
-                ('expected_output', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='expected yearly output (10k CNY)')),
-                ('expected_tax', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='expected yearly tax (10k CNY)')),
-                ('expected_jobs', models.PositiveIntegerField(blank=True, null=True, verbose_name='expected jobs')),
-                ('first_contact_on', models.DateField(blank=True, null=True, verbose_name='first contact date')),
-                ('signed_on', models.DateField(blank=True, null=True, verbose_name='signing date')),
-                ('registered_on', models.DateField(blank=True, null=True, verbose_name='registration date')),
-                ('land_acquired_on', models.DateField(blank=True, null=True, verbose_name='land acquisition date')),
-                ('construction_started_on', models.DateField(blank=True, null=True, verbose_name='construction start date')),
-                ('production_started_on', models.DateField(blank=True, null=True, verbose_name='production start date')),
-                ('full_capacity_on', models.DateField(blank=True, null=True, verbose_name='full capacity date')),
-                ('priority_band', models.PositiveSmallIntegerField(db_index=True, default=0, editable=False, verbose_name='priority band')),
-                ('chain_node', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='projects', to='enterprises.chainnode', verbose_name='chain node')),
-                ('enterprise', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='projects', to='enterprises.enterprise', verbose_name='enterprise')),
-                ('industry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='enterprises.industrycode', verbose_name='industry')),
-                ('lead_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.unit', verbose_name='lead unit')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='officer in charge')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                ("name", models.CharField(max_length=200, verbose_name="project name")),
+                (
+                    "investor_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="When the investor is not yet in the registry.",
+                        max_length=200,
+                        verbose_name="investor name",
+                    ),
+                ),
+                (
+                    "confidential",
+                    models.BooleanField(
+                        default=False, help_text="Seen only by its members and leaders.", verbose_name="confidential"
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("lead", "lead"),
+                            ("contacted", "contacted"),
+                            ("negotiating", "negotiating"),
+                            ("review", "review"),
+                            ("signed", "signed"),
+                            ("registered", "registered"),
+                            ("land_acquired", "land acquired"),
+                            ("construction_started", "construction started"),
+                            ("in_production", "in production"),
+                            ("full_capacity", "at full capacity"),
+                            ("on_hold", "on hold"),
+                            ("dropped", "dropped"),
+                        ],
+                        default="lead",
+                        max_length=32,
+                        verbose_name="stage",
+                    ),
+                ),
+                ("stage_changed_at", models.DateTimeField(blank=True, null=True, verbose_name="stage changed")),
+                (
+                    "held_at_stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("lead", "lead"),
+                            ("contacted", "contacted"),
+                            ("negotiating", "negotiating"),
+                            ("review", "review"),
+                            ("signed", "signed"),
+                            ("registered", "registered"),
+                            ("land_acquired", "land acquired"),
+                            ("construction_started", "construction started"),
+                            ("in_production", "in production"),
+                            ("full_capacity", "at full capacity"),
+                            ("on_hold", "on hold"),
+                            ("dropped", "dropped"),
+                        ],
+                        max_length=32,
+                        verbose_name="held at stage",
+                    ),
+                ),
+                ("side_reason", models.TextField(blank=True, verbose_name="reason for hold or drop")),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="lead source")),
+                (
+                    "promotion_method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("by_business", "business referral"),
+                            ("chain", "industry chain promotion"),
+                            ("fund", "fund-led promotion"),
+                            ("outpost", "outpost promotion"),
+                            ("platform", "platform promotion"),
+                            ("leader", "leader-led promotion"),
+                            ("expo", "fair and expo"),
+                            ("other", "other"),
+                        ],
+                        max_length=32,
+                        verbose_name="promotion method",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "planned_investment",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="planned total investment (10k CNY)",
+                    ),
+                ),
+                (
+                    "fixed_asset_investment",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="fixed-asset investment (10k CNY)",
+                    ),
+                ),
+                (
+                    "contracted_investment",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="contracted investment (10k CNY)",
+                    ),
+                ),
+                (
+                    "foreign_capital_usd",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=16, null=True, verbose_name="foreign capital (10k USD)"
+                    ),
+                ),
+                (
+                    "fx_rate",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=10,
+                        null=True,
+                        verbose_name="exchange rate (CNY per USD)",
+                    ),
+                ),
+                ("fx_date", models.DateField(blank=True, null=True, verbose_name="exchange rate date")),
+                (
+                    "land_mu",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="land (mu)"
+                    ),
+                ),
+                (
+                    "expected_output",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="expected yearly output (10k CNY)",
+                    ),
+                ),
+                (
+                    "expected_tax",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="expected yearly tax (10k CNY)",
+                    ),
+                ),
+                ("expected_jobs", models.PositiveIntegerField(blank=True, null=True, verbose_name="expected jobs")),
+                ("first_contact_on", models.DateField(blank=True, null=True, verbose_name="first contact date")),
+                ("signed_on", models.DateField(blank=True, null=True, verbose_name="signing date")),
+                ("registered_on", models.DateField(blank=True, null=True, verbose_name="registration date")),
+                ("land_acquired_on", models.DateField(blank=True, null=True, verbose_name="land acquisition date")),
+                (
+                    "construction_started_on",
+                    models.DateField(blank=True, null=True, verbose_name="construction start date"),
+                ),
+                (
+                    "production_started_on",
+                    models.DateField(blank=True, null=True, verbose_name="production start date"),
+                ),
+                ("full_capacity_on", models.DateField(blank=True, null=True, verbose_name="full capacity date")),
+                (
+                    "priority_band",
+                    models.PositiveSmallIntegerField(
+                        db_index=True, default=0, editable=False, verbose_name="priority band"
+                    ),
+                ),
+                (
+                    "chain_node",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="projects",
+                        to="enterprises.chainnode",
+                        verbose_name="chain node",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="projects",
+                        to="enterprises.enterprise",
+                        verbose_name="enterprise",
+                    ),
+                ),
+                (
+                    "industry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="enterprises.industrycode",
+                        verbose_name="industry",
+                    ),
+                ),
+                (
+                    "lead_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.unit",
+                        verbose_name="lead unit",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="officer in charge",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'project',
-                'verbose_name_plural': 'projects',
-                'ordering': ['-id'],
+                "verbose_name": "project",
+                "verbose_name_plural": "projects",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='ProjectContact',
+            name="ProjectContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, verbose_name='name')),
-                ('title', models.CharField(blank=True, max_length=100, verbose_name='title')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='projects.project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=50, verbose_name="name")),
+                ("title", models.CharField(blank=True, max_length=100, verbose_name="title")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="contacts", to="projects.project"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'project contact',
-                'verbose_name_plural': 'project contacts',
+                "verbose_name": "project contact",
+                "verbose_name_plural": "project contacts",
             },
         ),
         migrations.CreateModel(
-            name='ProjectCredit',
+            name="ProjectCredit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('first_contact', 'first contact'), ('referral', 'referral'), ('landing_service', 'landing service')], max_length=32, verbose_name='role')),
-                ('share', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='share (%)')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credits', to='projects.project')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.unit', verbose_name='unit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("first_contact", "first contact"),
+                            ("referral", "referral"),
+                            ("landing_service", "landing service"),
+                        ],
+                        max_length=32,
+                        verbose_name="role",
+                    ),
+                ),
+                ("share", models.DecimalField(decimal_places=2, max_digits=5, verbose_name="share (%)")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="credits", to="projects.project"
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'credit share',
-                'verbose_name_plural': 'credit shares',
+                "verbose_name": "credit share",
+                "verbose_name_plural": "credit shares",
             },
         ),
         migrations.CreateModel(
-            name='ProjectMember',
+            name="ProjectMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('owner', 'owner'), ('member', 'member')], default='member', max_length=16, verbose_name='role')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='projects.project')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("owner", "owner"), ("member", "member")],
+                        default="member",
+                        max_length=16,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="members", to="projects.project"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'project member',
-                'verbose_name_plural': 'project members',
+                "verbose_name": "project member",
+                "verbose_name_plural": "project members",
             },
         ),
         migrations.CreateModel(
-            name='StageChange',
+            name="StageChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time', models.DateTimeField(auto_now_add=True, verbose_name='time')),
-                ('user_name', models.CharField(max_length=150, verbose_name='by')),
-                ('from_stage', models.CharField(blank=True, choices=[('lead', 'lead'), ('contacted', 'contacted'), ('negotiating', 'negotiating'), ('review', 'review'), ('signed', 'signed'), ('registered', 'registered'), ('land_acquired', 'land acquired'), ('construction_started', 'construction started'), ('in_production', 'in production'), ('full_capacity', 'at full capacity'), ('on_hold', 'on hold'), ('dropped', 'dropped')], max_length=32, verbose_name='from')),
-                ('to_stage', models.CharField(choices=[('lead', 'lead'), ('contacted', 'contacted'), ('negotiating', 'negotiating'), ('review', 'review'), ('signed', 'signed'), ('registered', 'registered'), ('land_acquired', 'land acquired'), ('construction_started', 'construction started'), ('in_production', 'in production'), ('full_capacity', 'at full capacity'), ('on_hold', 'on hold'), ('dropped', 'dropped')], max_length=32, verbose_name='to')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_changes', to='projects.project')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("time", models.DateTimeField(auto_now_add=True, verbose_name="time")),
+                ("user_name", models.CharField(max_length=150, verbose_name="by")),
+                (
+                    "from_stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("lead", "lead"),
+                            ("contacted", "contacted"),
+                            ("negotiating", "negotiating"),
+                            ("review", "review"),
+                            ("signed", "signed"),
+                            ("registered", "registered"),
+                            ("land_acquired", "land acquired"),
+                            ("construction_started", "construction started"),
+                            ("in_production", "in production"),
+                            ("full_capacity", "at full capacity"),
+                            ("on_hold", "on hold"),
+                            ("dropped", "dropped"),
+                        ],
+                        max_length=32,
+                        verbose_name="from",
+                    ),
+                ),
+                (
+                    "to_stage",
+                    models.CharField(
+                        choices=[
+                            ("lead", "lead"),
+                            ("contacted", "contacted"),
+                            ("negotiating", "negotiating"),
+                            ("review", "review"),
+                            ("signed", "signed"),
+                            ("registered", "registered"),
+                            ("land_acquired", "land acquired"),
+                            ("construction_started", "construction started"),
+                            ("in_production", "in production"),
+                            ("full_capacity", "at full capacity"),
+                            ("on_hold", "on hold"),
+                            ("dropped", "dropped"),
+                        ],
+                        max_length=32,
+                        verbose_name="to",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="stage_changes", to="projects.project"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stage change',
-                'verbose_name_plural': 'stage changes',
-                'ordering': ['time', 'id'],
+                "verbose_name": "stage change",
+                "verbose_name_plural": "stage changes",
+                "ordering": ["time", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='project',
-            index=models.Index(fields=['stage', '-priority_band', '-id'], name='proj_stage_band'),
+            model_name="project",
+            index=models.Index(fields=["stage", "-priority_band", "-id"], name="proj_stage_band"),
         ),
         migrations.AddIndex(
-            model_name='project',
-            index=models.Index(fields=['lead_unit', '-id'], name='proj_unit_recent'),
+            model_name="project",
+            index=models.Index(fields=["lead_unit", "-id"], name="proj_unit_recent"),
         ),
         migrations.AddIndex(
-            model_name='projectcredit',
-            index=models.Index(fields=['unit', 'project'], name='proj_credit_unit'),
+            model_name="projectcredit",
+            index=models.Index(fields=["unit", "project"], name="proj_credit_unit"),
         ),
         migrations.AddConstraint(
-            model_name='projectcredit',
-            constraint=models.UniqueConstraint(fields=('project', 'unit', 'role'), name='projects_credit_unique'),
+            model_name="projectcredit",
+            constraint=models.UniqueConstraint(fields=("project", "unit", "role"), name="projects_credit_unique"),
         ),
         migrations.AddIndex(
-            model_name='projectmember',
-            index=models.Index(fields=['user', 'project'], name='proj_member_user'),
+            model_name="projectmember",
+            index=models.Index(fields=["user", "project"], name="proj_member_user"),
         ),
         migrations.AddConstraint(
-            model_name='projectmember',
-            constraint=models.UniqueConstraint(fields=('project', 'user'), name='projects_member_unique'),
+            model_name="projectmember",
+            constraint=models.UniqueConstraint(fields=("project", "user"), name="projects_member_unique"),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0001_initial'),
+        ("projects", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='projectcontact',
-            name='name',
-            field=models.CharField(max_length=50, verbose_name='full name'),
+            model_name="projectcontact",
+            name="name",
+            field=models.CharField(max_length=50, verbose_name="full name"),
         ),
     ]
