@@ -34,14 +34,23 @@ _PUNCT = re.compile(r"[\s()（）\[\]【】·.,，、\-_/&'\"]+")
 REVENUE_LEADER_WAN = Decimal("1000000")  # 百亿级: revenue ≥ 10 bn CNY = 1,000,000 万元
 
 
+_LEGAL_FORMS_COMPACT = tuple(_PUNCT.sub("", form) for form in _LEGAL_FORMS)
+
+
 def name_key(name: str) -> str:
-    """A comparison key: width-folded, lower-case, without punctuation or legal form."""
-    text = unicodedata.normalize("NFKC", name or "").lower()
-    text = _PUNCT.sub("", text)
-    for form in _LEGAL_FORMS:
-        compact = _PUNCT.sub("", form)
-        if text.endswith(compact) and len(text) > len(compact) + 1:
-            text = text[: -len(compact)]
+    """A comparison key: width-folded, lower-case, without punctuation or legal form.
+
+    Legal forms are stripped until none is left at the end, so that "三六零股份公司" and
+    "三六零集团股份有限公司" share the key "三六零"; at least two characters remain."""
+    text = _PUNCT.sub("", unicodedata.normalize("NFKC", name or "").lower())
+    stripped = True
+    while stripped:
+        stripped = False
+        for form in _LEGAL_FORMS_COMPACT:
+            if text.endswith(form) and len(text) > len(form) + 1:
+                text = text[: -len(form)]
+                stripped = True
+                break
     return text
 
 
@@ -97,3 +106,16 @@ def is_near_duplicate(a: str, b: str) -> bool:
 
 def is_revenue_leader(revenue_wan: Decimal | None) -> bool:
     return revenue_wan is not None and revenue_wan >= REVENUE_LEADER_WAN
+
+
+_PROVINCE_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市")
+
+
+def province_short(name: str) -> str:
+    """The short form the registry keeps and filters by: 河南省 → 河南, 广西壮族自治区 → 广西,
+    北京市 → 北京, so that the same province is never counted under two names."""
+    text = unicodedata.normalize("NFKC", name or "").strip()
+    for suffix in _PROVINCE_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix) + 1:
+            return text[: -len(suffix)]
+    return text

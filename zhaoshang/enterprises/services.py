@@ -51,7 +51,9 @@ class PossibleDuplicate(ValidationError):
         self.candidates = list(candidates)
         names = "、".join(c.name for c in self.candidates[:5])
         super().__init__(
-            _("A similar enterprise already exists: %(names)s. Open it instead, or confirm that this is a different enterprise.")
+            _(
+                "A similar enterprise already exists: %(names)s. Open it instead, or confirm that this is a different enterprise."
+            )
             % {"names": names},
             code="possible_duplicate",
         )
@@ -64,7 +66,12 @@ def clean_credit_code(value: str | None) -> str | None:
         return None
     if not credit_code_is_valid(code):
         raise ValidationError(
-            {"credit_code": _("%(code)s is not a valid unified social credit code (check character per GB 32100-2015).") % {"code": code}}
+            {
+                "credit_code": _(
+                    "%(code)s is not a valid unified social credit code (check character per GB 32100-2015)."
+                )
+                % {"code": code}
+            }
         )
     return code
 
@@ -73,6 +80,7 @@ def _prepare(enterprise: Enterprise) -> None:
     enterprise.name = (enterprise.name or "").strip()
     enterprise.name_key = rules.name_key(enterprise.name)
     enterprise.credit_code = clean_credit_code(enterprise.credit_code)
+    enterprise.hq_province = rules.province_short(enterprise.hq_province)
 
 
 def _refresh_flags(enterprise: Enterprise) -> None:
@@ -94,7 +102,10 @@ def _check_duplicates(enterprise: Enterprise, confirm_not_duplicate: bool) -> No
         clash = Enterprise.objects.filter(credit_code=enterprise.credit_code).exclude(pk=enterprise.pk).first()
         if clash is not None:
             raise ValidationError(
-                {"credit_code": _("An enterprise with credit code %(code)s already exists: %(name)s.") % {"code": enterprise.credit_code, "name": clash.name}}
+                {
+                    "credit_code": _("An enterprise with credit code %(code)s already exists: %(name)s.")
+                    % {"code": enterprise.credit_code, "name": clash.name}
+                }
             )
     if not confirm_not_duplicate:
         candidates = find_duplicates(name=enterprise.name, exclude_id=enterprise.pk)
@@ -175,6 +186,7 @@ def ranking_set(*, enterprise: Enterprise, list: str, year: int, rank: int) -> E
 
 @transaction.atomic
 def ranking_delete(*, ranking: EnterpriseRanking) -> None:
+    """Remove a ranking place and recompute the enterprise's tag flags."""
     enterprise = ranking.enterprise
     label = str(ranking)
     ranking.delete()
@@ -185,6 +197,7 @@ def ranking_delete(*, ranking: EnterpriseRanking) -> None:
 
 @transaction.atomic
 def contact_create(*, enterprise: Enterprise, unit: Any, data: dict[str, Any]) -> EnterpriseContact:
+    """Record a person at the enterprise on behalf of ``unit``."""
     contact = EnterpriseContact(enterprise=enterprise, unit=unit, **data)
     contact.full_clean()
     contact.save()
@@ -198,8 +211,15 @@ def enterprise_merge(*, keep: Enterprise, absorb: Enterprise) -> Enterprise:
     former name, and the absorbed record stays (marked merged) so its history is kept."""
     if keep.pk == absorb.pk:
         raise ValidationError(_("An enterprise cannot be merged into itself."))
+    # Lock both and read their stored state: a second merge of the same record (another
+    # tab, a stale object) must see the first one.
+    list(Enterprise.objects.select_for_update().filter(pk__in=[keep.pk, absorb.pk]))
+    keep.refresh_from_db()
+    absorb.refresh_from_db()
     if absorb.merged_into_id:
         raise ValidationError(_("This enterprise has already been merged."))
+    if keep.merged_into_id:
+        raise ValidationError(_("An enterprise cannot be merged into one that was itself merged."))
     from django.apps import apps
 
     before_keep = _audit_state(keep)
@@ -225,6 +245,9 @@ def enterprise_merge(*, keep: Enterprise, absorb: Enterprise) -> Enterprise:
                 if n:
                     moved[model._meta.label] = n
     keep.chain_nodes.add(*absorb.chain_nodes.all())
+    absorb.chain_nodes.clear()
+    # Records merged earlier into the absorbed one now point at the survivor directly.
+    Enterprise.objects.filter(merged_into=absorb).update(merged_into=keep)
     names = keep.former_name_list()
     for name in [absorb.name, *absorb.former_name_list()]:
         if name and name != keep.name and name not in names:
@@ -235,7 +258,18 @@ def enterprise_merge(*, keep: Enterprise, absorb: Enterprise) -> Enterprise:
         absorb.credit_code = None
         absorb.save(update_fields=["credit_code"])
         keep.credit_code = code
-    for attr in ("registered_capital", "hq_province", "hq_city", "industry_id", "listing_exchange", "ticker", "sme_level", "revenue", "employees", "business_scope"):
+    for attr in (
+        "registered_capital",
+        "hq_province",
+        "hq_city",
+        "industry_id",
+        "listing_exchange",
+        "ticker",
+        "sme_level",
+        "revenue",
+        "employees",
+        "business_scope",
+    ):
         if not getattr(keep, attr) and getattr(absorb, attr):
             setattr(keep, attr, getattr(absorb, attr))
     keep.is_unicorn = keep.is_unicorn or absorb.is_unicorn
@@ -244,9 +278,22 @@ def enterprise_merge(*, keep: Enterprise, absorb: Enterprise) -> Enterprise:
     keep.save()
     reindex(keep)
     absorb.merged_into = keep
-    absorb.save(update_fields=["merged_into", "updated"])
+    _refresh_flags(absorb)
+    absorb.save(update_fields=["merged_into", "is_fortune500", "is_china500", "is_private500", "updated"])
     EnterpriseGram.objects.filter(enterprise=absorb).delete()
     summary = ", ".join(f"{k}: {v}" for k, v in sorted(moved.items()))
-    record_change(keep, action=ChangeAction.MERGE, before=before_keep, after=_audit_state(keep), message=_("absorbed %(name)s (#%(id)s) %(moved)s") % {"name": absorb.name, "id": absorb.pk, "moved": summary})
-    record_change(absorb, action=ChangeAction.MERGE, before=before_absorb, after=_audit_state(absorb), message=_("merged into %(name)s (#%(id)s)") % {"name": keep.name, "id": keep.pk})
+    record_change(
+        keep,
+        action=ChangeAction.MERGE,
+        before=before_keep,
+        after=_audit_state(keep),
+        message=_("absorbed %(name)s (#%(id)s) %(moved)s") % {"name": absorb.name, "id": absorb.pk, "moved": summary},
+    )
+    record_change(
+        absorb,
+        action=ChangeAction.MERGE,
+        before=before_absorb,
+        after=_audit_state(absorb),
+        message=_("merged into %(name)s (#%(id)s)") % {"name": keep.name, "id": keep.pk},
+    )
     return keep

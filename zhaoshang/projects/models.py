@@ -181,7 +181,10 @@ class Project(BaseModel):
 
     @classmethod
     def scope_q(cls, scope: Scope, action: Action) -> Q | None:
-        member_of = Q(pk__in=ProjectMember.objects.filter(user_id=scope.user_id or 0).values("project_id"))
+        # The officer in charge counts as a member: whoever may change a project may see it.
+        member_of = Q(pk__in=ProjectMember.objects.filter(user_id=scope.user_id or 0).values("project_id")) | Q(
+            owner_id=scope.user_id or 0
+        )
         if scope.is_leader:
             return None
         open_q = Q(confidential=False)

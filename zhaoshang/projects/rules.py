@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -74,7 +74,14 @@ def _present(v: Any) -> bool:
 
 
 def _positive(v: Any) -> bool:
-    return v is not None and Decimal(v) > 0
+    # Blank or non-numeric input (a form or sheet cell) counts as missing, not as a crash.
+    if v is None or isinstance(v, bool):
+        return False
+    try:
+        number = v if isinstance(v, Decimal) else Decimal(str(v).strip())
+    except (InvalidOperation, ValueError):
+        return False
+    return number.is_finite() and number > 0
 
 
 # Facts required to ENTER each stage.  Entering a later stage requires the facts of every
@@ -127,7 +134,9 @@ class MoveCheck:
     errors: tuple[Any, ...] = ()
 
 
-def check_move(*, current: str, target: str, facts: Mapping[str, Any], reason: str, resume_stage: str | None) -> MoveCheck:
+def check_move(
+    *, current: str, target: str, facts: Mapping[str, Any], reason: str, resume_stage: str | None
+) -> MoveCheck:
     """Whether a project at ``current`` may move to ``target``.
 
     - forward along the pipeline, any number of stages, with the target's facts;
