@@ -16,10 +16,14 @@ from zhaoshang.org.models import Role, UnitKind
 from zhaoshang.org.services import membership_set, unit_create
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """The real hasher is slow on purpose; tests create many users and don't need that."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Any:
+    """The real hasher is slow on purpose; tests create many users and don't need that.
+    Session-wide, so that data made in a test class's set-up is hashed the same way."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @dataclass

@@ -233,3 +233,15 @@ def test_list_and_search_queries_do_not_grow_with_rows(org, registry):
         _queries(c, reverse("enterprises:list"), {"q": "郑州", "tag": "sme"}),
     )
     assert few == many and many[0] <= 8
+
+
+def test_province_is_kept_in_its_short_form_so_the_filter_finds_it(org, registry):
+    c = client_for(org.officer_a)
+    c.post(reverse("enterprises:create"), _form(org, name="广西柳工机械股份有限公司", hq_province="广西壮族自治区"))
+    c.post(reverse("enterprises:create"), _form(org, name="河南中原传感器有限公司", hq_province="河南省"))
+    assert Enterprise.objects.get(name="广西柳工机械股份有限公司").hq_province == "广西"
+    assert listed(c.get(reverse("enterprises:list"), {"province": "河南"})) == {
+        "郑州奥利弗电子科技有限公司",
+        "郑州市通达氧应用开发有限公司",
+        "河南中原传感器有限公司",
+    }
