@@ -6,3 +6,7 @@ class ProjectsConfig(AppConfig):
     name = "zhaoshang.projects"
     label = "projects"
     verbose_name = _("Project pipeline")
+
+    def ready(self) -> None:
+        # Registers the projects' sheet with the import/export engine of core.
+        from zhaoshang.projects import io  # noqa: F401

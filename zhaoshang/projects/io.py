@@ -1,0 +1,630 @@
+"""Projects as a sheet: columns, matching by ID, the pipeline's rules, and the bulk write.
+
+A row with the ID of a project the user may change updates it; any other row creates a
+project.  A new project may start at a later stage only when the row has every fact that
+stage requires (the same table the stage machine uses); the start is recorded in the stage
+history with the reason "import".  A row that changes an existing project's stage is checked
+by the same ``move_errors`` as a move on the kanban, gates included.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from zhaoshang.core.audit import current_context, snapshot
+from zhaoshang.core.models import ChangeAction
+from zhaoshang.core.scoping import Scope
+from zhaoshang.core.tabular import (
+    CREATE,
+    UPDATE,
+    Bool,
+    Choice,
+    Column,
+    Date,
+    Integer,
+    Lookup,
+    Money,
+    Plan,
+    Ref,
+    Report,
+    Resource,
+    RowWriter,
+    SheetRow,
+    Text,
+    chunks,
+    fetch_where_in,
+    insert_rows,
+    log_changes,
+    register_resource,
+    reserve_ids,
+    update_rows,
+)
+from zhaoshang.enterprises.io import EnterpriseResource, chain_node_key, credit_code_ok, industry_key
+from zhaoshang.enterprises.models import Enterprise
+from zhaoshang.projects import rules
+from zhaoshang.projects.models import (
+    MemberRole,
+    Project,
+    ProjectCredit,
+    ProjectMember,
+    PromotionMethod,
+    Stage,
+    StageChange,
+)
+from zhaoshang.projects.services import move_errors
+
+STAGE_NAMES: dict[str, str] = {
+    rules.LEAD: "线索",
+    rules.CONTACTED: "接洽",
+    rules.NEGOTIATING: "洽谈",
+    rules.REVIEW: "评审",
+    rules.SIGNED: "签约",
+    rules.REGISTERED: "注册",
+    rules.LAND_ACQUIRED: "拿地",
+    rules.CONSTRUCTION: "开工",
+    rules.IN_PRODUCTION: "投产",
+    rules.FULL_CAPACITY: "达产",
+    rules.ON_HOLD: "暂缓",
+    rules.DROPPED: "终止",
+}
+STAGE_ALIASES = {"意向": rules.NEGOTIATING, "评定": rules.REVIEW, "落地": rules.REGISTERED, "已签约": rules.SIGNED}
+METHOD_NAMES: dict[str, str] = {
+    PromotionMethod.BY_BUSINESS: "以商招商",
+    PromotionMethod.CHAIN: "产业链招商",
+    PromotionMethod.FUND: "基金招商",
+    PromotionMethod.OUTPOST: "驻点招商",
+    PromotionMethod.PLATFORM: "平台招商",
+    PromotionMethod.LEADER: "领导招商",
+    PromotionMethod.EXPO: "会展招商",
+    PromotionMethod.OTHER: "其他",
+}
+
+COLUMNS: tuple[Column, ...] = (
+    Column(
+        "id",
+        "项目编号",
+        _("ID"),
+        Integer(1),
+        help=_("Leave empty for a new project; give the ID to update one."),
+        width=9,
+    ),
+    Column("name", "项目名称", _("project name"), Text(200), required=True, width=30),
+    Column(
+        "enterprise",
+        "投资企业",
+        _("enterprise"),
+        Text(200),
+        help=_("Credit code or exact name of an enterprise in the registry."),
+        aliases=("企业", "企业名称"),
+        width=28,
+    ),
+    Column(
+        "investor_name",
+        "投资方名称",
+        _("investor name"),
+        Text(200),
+        help=_("When the investor is not yet in the registry."),
+        width=20,
+    ),
+    Column(
+        "lead_unit",
+        "牵头单位",
+        _("lead unit"),
+        Lookup("units", _("No unit is named “%(value)s”.")),
+        required=True,
+        width=16,
+    ),
+    Column("confidential", "是否保密", _("confidential"), Bool(), aliases=("保密",), width=8),
+    Column(
+        "stage",
+        "项目阶段",
+        _("stage"),
+        Choice(Stage.choices, STAGE_NAMES, STAGE_ALIASES),
+        help=_("Empty: lead for a new project, unchanged for an existing one."),
+        aliases=("阶段",),
+        width=10,
+    ),
+    Column(
+        "stage_reason",
+        "阶段变更原因",
+        _("reason for the stage change"),
+        Text(),
+        help=_("Required to put a project on hold, drop it or move it back."),
+        width=20,
+    ),
+    Column("source", "线索来源", _("lead source"), Text(200), width=16),
+    Column(
+        "promotion_method", "招商方式", _("promotion method"), Choice(PromotionMethod.choices, METHOD_NAMES), width=12
+    ),
+    Column(
+        "industry",
+        "行业代码",
+        _("industry"),
+        Lookup("industries", _("“%(value)s” is not a GB/T 4754-2017 industry code."), key=industry_key),
+        help=_("GB/T 4754-2017 code of any level, e.g. 3911 or C39."),
+        width=24,
+    ),
+    Column(
+        "chain_node",
+        "产业链环节",
+        _("chain node"),
+        Lookup(
+            "chain_nodes",
+            _("No chain node “%(value)s”; write it as chain/node, e.g. 新一代信息技术/网络安全."),
+            key=chain_node_key,
+        ),
+        width=24,
+    ),
+    Column("description", "项目简介", _("description"), Text(), width=30),
+    Column(
+        "planned_investment",
+        "计划总投资（万元）",
+        _("planned total investment (10k CNY)"),
+        Money(),
+        aliases=("计划总投资",),
+        width=14,
+    ),
+    Column(
+        "fixed_asset_investment",
+        "固定资产投资（万元）",
+        _("fixed-asset investment (10k CNY)"),
+        Money(),
+        aliases=("固定资产投资",),
+        width=14,
+    ),
+    Column(
+        "contracted_investment",
+        "合同投资额（万元）",
+        _("contracted investment (10k CNY)"),
+        Money(),
+        aliases=("合同投资额",),
+        width=14,
+    ),
+    Column(
+        "foreign_capital_usd", "外资（万美元）", _("foreign capital (10k USD)"), Money(), aliases=("外资",), width=12
+    ),
+    Column(
+        "fx_rate", "汇率（人民币/美元）", _("exchange rate (CNY per USD)"), Money(10, 4), aliases=("汇率",), width=12
+    ),
+    Column("fx_date", "汇率日期", _("exchange rate date"), Date(), width=12),
+    Column("land_mu", "用地（亩）", _("land (mu)"), Money(12, 2), aliases=("用地", "用地面积（亩）"), width=10),
+    Column(
+        "expected_output",
+        "预计年产值（万元）",
+        _("expected yearly output (10k CNY)"),
+        Money(),
+        aliases=("预计年产值",),
+        width=14,
+    ),
+    Column(
+        "expected_tax",
+        "预计年税收（万元）",
+        _("expected yearly tax (10k CNY)"),
+        Money(),
+        aliases=("预计年税收",),
+        width=14,
+    ),
+    Column("expected_jobs", "预计就业人数", _("expected jobs"), Integer(0), width=10),
+    Column("first_contact_on", "首次接洽日期", _("first contact date"), Date(), width=12),
+    Column("signed_on", "签约日期", _("signing date"), Date(), width=12),
+    Column("registered_on", "注册日期", _("registration date"), Date(), width=12),
+    Column("land_acquired_on", "拿地日期", _("land acquisition date"), Date(), width=12),
+    Column("construction_started_on", "开工日期", _("construction start date"), Date(), width=12),
+    Column("production_started_on", "投产日期", _("production start date"), Date(), width=12),
+    Column("full_capacity_on", "达产日期", _("full capacity date"), Date(), width=12),
+)
+
+# Sheet columns that are plain fields of the model, by column key -> attname.
+_FIELD_ATTNAMES = {
+    "name": "name",
+    "investor_name": "investor_name",
+    "lead_unit": "lead_unit_id",
+    "confidential": "confidential",
+    "source": "source",
+    "promotion_method": "promotion_method",
+    "industry": "industry_id",
+    "chain_node": "chain_node_id",
+    "description": "description",
+    "planned_investment": "planned_investment",
+    "fixed_asset_investment": "fixed_asset_investment",
+    "contracted_investment": "contracted_investment",
+    "foreign_capital_usd": "foreign_capital_usd",
+    "fx_rate": "fx_rate",
+    "fx_date": "fx_date",
+    "land_mu": "land_mu",
+    "expected_output": "expected_output",
+    "expected_tax": "expected_tax",
+    "expected_jobs": "expected_jobs",
+    "first_contact_on": "first_contact_on",
+    "signed_on": "signed_on",
+    "registered_on": "registered_on",
+    "land_acquired_on": "land_acquired_on",
+    "construction_started_on": "construction_started_on",
+    "production_started_on": "production_started_on",
+    "full_capacity_on": "full_capacity_on",
+}
+
+
+@dataclass
+class _Create:
+    attrs: dict[str, Any]
+    reason: str
+
+
+@dataclass
+class _Update:
+    project: Project
+    before: dict[str, Any]
+    after: dict[str, Any] | None
+    move: tuple[str, str, str, dict[str, Any], dict[str, Any]] | None  # from, to, reason, before, after
+
+
+@dataclass
+class _Data:
+    creates: list[_Create] = field(default_factory=list)
+    updates: list[_Update] = field(default_factory=list)
+
+
+def _facts(attrs: dict[str, Any]) -> dict[str, Any]:
+    facts = dict(attrs)
+    facts["investor"] = attrs.get("enterprise_id") or attrs.get("investor_name")
+    return facts
+
+
+def _state(project: Project, credits: list[str], members: list[int]) -> dict[str, Any]:
+    return {**snapshot(project), "credits": credits, "members": members}
+
+
+class ProjectResource(Resource):
+    """Import and export of projects."""
+
+    name = "projects"
+    model = Project
+    columns = COLUMNS
+    title = _("projects")
+    list_url = "projects:list"
+    sheet_title = "项目"
+
+    def lookups(self, *, user: Any) -> dict[str, Any]:
+        return EnterpriseResource().lookups(user=user)
+
+    def template_lists(self, *, user: Any) -> dict[str, Sequence[str]]:
+        return EnterpriseResource().template_lists(user=user)
+
+    # -- checking -----------------------------------------------------------------------
+
+    def _enterprises(self, rows: list[SheetRow], report: Report) -> dict[int, int | None]:
+        """The enterprise each row names, by credit code or exact name (batched)."""
+        texts = {row.values["enterprise"] for row in rows if row.values.get("enterprise")}
+        codes = {t.replace(" ", "").upper() for t in texts if credit_code_ok(t.replace(" ", "").upper())}
+        by_code: dict[str, int] = {}
+        for pk, code, merged in fetch_where_in(
+            Enterprise, "credit_code", codes, ("id", "credit_code", "merged_into_id")
+        ):
+            by_code[code] = merged or pk
+        by_name: dict[str, list[int]] = defaultdict(list)
+        for pk, name, merged in fetch_where_in(Enterprise, "name", texts, ("id", "name", "merged_into_id")):
+            if merged is None:
+                by_name[name].append(pk)
+        found: dict[int, int | None] = {}
+        for row in rows:
+            text = row.values.get("enterprise")
+            if not text:
+                found[row.number] = None
+                continue
+            code = text.replace(" ", "").upper()
+            if code in by_code:
+                found[row.number] = by_code[code]
+            elif len(by_name.get(text, ())) == 1:
+                found[row.number] = by_name[text][0]
+            elif by_name.get(text):
+                report(
+                    row.number,
+                    "enterprise",
+                    gettext("Several enterprises are named “%(value)s”; give the credit code instead.")
+                    % {"value": text},
+                )
+                row.failed.add("enterprise")
+            else:
+                report(
+                    row.number,
+                    "enterprise",
+                    gettext(
+                        "No enterprise with the credit code or name “%(value)s” is in the registry; leave it empty and give the investor name instead."
+                    )
+                    % {"value": text},
+                )
+                row.failed.add("enterprise")
+        return found
+
+    def plan(self, rows: list[SheetRow], *, present: frozenset[str], user: Any, scope: Scope, report: Report) -> Plan:
+        plan = Plan()
+        data = _Data()
+        plan.data = data
+        enterprises = self._enterprises(rows, report) if "enterprise" in present else {}
+
+        wanted = sorted({row.values["id"] for row in rows if row.values.get("id")})
+        instances: dict[int, Project] = {}
+        for chunk in chunks(wanted):
+            instances.update((p.pk, p) for p in Project.objects.restrict(user, "change").filter(pk__in=chunk))
+        credits: dict[int, list[str]] = defaultdict(list)
+        members: dict[int, list[int]] = defaultdict(list)
+        for chunk in chunks(sorted(instances)):
+            for pid, credit_unit, role, share in (
+                ProjectCredit.objects.filter(project_id__in=chunk)
+                .order_by("unit_id", "role")
+                .values_list("project_id", "unit_id", "role", "share")
+            ):
+                credits[pid].append(f"{credit_unit}:{role}:{share}")
+            for pid, uid in ProjectMember.objects.filter(project_id__in=chunk).values_list("project_id", "user_id"):
+                members[pid].append(uid)
+
+        target_rows: dict[int, list[int]] = defaultdict(list)
+        for row in rows:
+            pk = row.values.get("id")
+            if pk:
+                target_rows[pk].append(row.number)
+        for numbers in target_rows.values():
+            if len(numbers) > 1:
+                text = "、".join(str(n) for n in numbers)
+                for n in numbers:
+                    report(n, "id", gettext("Rows %(rows)s change the same project.") % {"rows": text})
+
+        user_id = user.pk if getattr(user, "is_authenticated", False) else None
+        field_keys = [k for k in _FIELD_ATTNAMES if k in present]
+        investor_column = "enterprise" if "enterprise" in present else "investor_name"
+        for row in rows:
+            values = row.values
+            if "id" in row.failed:
+                continue
+            pk = values.get("id")
+            if pk and pk not in instances:
+                report(row.number, "id", gettext("No project with ID %(id)s that you may change.") % {"id": pk})
+                continue
+            project = instances.get(pk) if pk else None
+            unit = values.get("lead_unit")
+            if (
+                unit
+                and not scope.sees_all
+                and unit not in scope.working_unit_ids
+                and (project is None or project.lead_unit_id != unit)
+            ):
+                report(row.number, "lead_unit", gettext("You do not work in this unit; choose one of your own units."))
+            stage = values.get("stage") or ""
+            reason = values.get("stage_reason") or ""
+
+            if project is None:
+                attrs = {_FIELD_ATTNAMES[k]: values[k] for k in field_keys if k in values}
+                attrs["enterprise_id"] = enterprises.get(row.number)
+                attrs["name"] = (attrs.get("name") or "").strip()
+                attrs["investor_name"] = (attrs.get("investor_name") or "").strip()
+                if not attrs["enterprise_id"] and not attrs["investor_name"] and "enterprise" not in row.failed:
+                    report(
+                        row.number,
+                        investor_column,
+                        gettext("Choose an enterprise from the registry or enter the investor's name."),
+                    )
+                if attrs.get("foreign_capital_usd") is not None and (
+                    attrs.get("fx_rate") is None or attrs.get("fx_date") is None
+                ):
+                    report(row.number, "fx_rate", gettext("Foreign capital needs the exchange rate and its date."))
+                stage = stage or rules.LEAD
+                if stage in rules.SIDE_STATES:
+                    if not reason.strip():
+                        report(
+                            row.number,
+                            "stage_reason",
+                            gettext("A reason is required to put a project on hold or drop it."),
+                        )
+                    attrs["side_reason"] = reason.strip()
+                else:
+                    missing = rules.missing_facts(_facts(attrs), stage)
+                    if missing:
+                        report(
+                            row.number,
+                            "stage",
+                            gettext("A new project can start at stage %(stage)s only with: %(facts)s.")
+                            % {"stage": STAGE_NAMES[stage], "facts": "、".join(str(m) for m in missing)},
+                        )
+                attrs["stage"] = stage
+                attrs["priority_band"] = rules.priority_band(attrs.get("planned_investment"))
+                attrs["owner_id"] = user_id
+                data.creates.append(_Create(attrs, reason.strip()))
+                plan.actions[row.number] = CREATE
+                continue
+
+            before = _state(project, credits.get(project.pk, []), sorted(members.get(project.pk, [])))
+            for k in field_keys:
+                if k in values:
+                    setattr(project, _FIELD_ATTNAMES[k], values[k])
+            if "enterprise" in present and "enterprise" not in row.failed:
+                project.enterprise_id = enterprises.get(row.number)
+            project.name = project.name.strip()
+            project.investor_name = project.investor_name.strip()
+            project.priority_band = rules.priority_band(project.planned_investment)
+            if not project.enterprise_id and not project.investor_name and "enterprise" not in row.failed:
+                report(
+                    row.number,
+                    investor_column,
+                    gettext("Choose an enterprise from the registry or enter the investor's name."),
+                )
+            if project.foreign_capital_usd is not None and (project.fx_rate is None or project.fx_date is None):
+                report(row.number, "fx_rate", gettext("Foreign capital needs the exchange rate and its date."))
+            facts_state = _state(project, before["credits"], before["members"])
+            move = None
+            if stage and stage != project.stage:
+                errors = move_errors(project, stage, reason)
+                for message in errors:
+                    report(row.number, "stage", message)
+                source = project.stage
+                if stage == rules.ON_HOLD:
+                    project.held_at_stage = source
+                elif source == rules.ON_HOLD:
+                    project.held_at_stage = ""
+                if stage in rules.SIDE_STATES:
+                    project.side_reason = reason.strip()
+                elif source in rules.SIDE_STATES:
+                    project.side_reason = ""
+                project.stage = stage
+                project.stage_changed_at = timezone.now()
+                move = (
+                    source,
+                    stage,
+                    reason.strip(),
+                    facts_state,
+                    _state(project, before["credits"], before["members"]),
+                )
+            elif project.stage in rules.PIPELINE:
+                missing = rules.missing_facts(project.facts(), project.stage)
+                if missing:
+                    report(
+                        row.number,
+                        "stage",
+                        gettext("The project is at stage %(stage)s, which needs: %(facts)s.")
+                        % {"stage": STAGE_NAMES[project.stage], "facts": "、".join(str(m) for m in missing)},
+                    )
+            plan.actions[row.number] = UPDATE
+            changed = facts_state if facts_state != before else None
+            if changed is None and move is None:
+                plan.unchanged += 1
+                continue
+            data.updates.append(_Update(project, before, changed, move))
+        return plan
+
+    # -- writing ------------------------------------------------------------------------
+
+    def write(self, plan: Plan, *, user: Any) -> None:
+        data: _Data = plan.data
+        now = timezone.now()
+        ctx = current_context()
+        import_reason = gettext("import")
+        writer = RowWriter(Project, now)
+        stamp = writer.stamp
+        ids = reserve_ids(Project, len(data.creates))
+        rows: list[list[Any]] = []
+        owners: list[tuple[int, int, str]] = []
+        moves: list[tuple[Any, ...]] = []
+        entries: list[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]] = []
+        for pk, create in zip(ids, data.creates, strict=True):
+            attrs = create.attrs
+            attrs["stage_changed_at"] = stamp
+            row = writer.row(attrs)
+            rows.append(row)
+            owner = attrs.get("owner_id")
+            if owner:
+                owners.append((pk, owner, MemberRole.OWNER))
+            moves.append((pk, stamp, ctx.user_id, ctx.user_name, "", attrs["stage"], create.reason or import_reason))
+            after = writer.snapshot(row)
+            after["stage_changed_at"] = now.isoformat()
+            after["credits"] = []
+            after["members"] = [owner] if owner else []
+            entries.append((Ref(Project, pk, attrs["name"]), ChangeAction.CREATE, None, after))
+        writer.insert(ids, rows)
+
+        columns = [f.column for f in writer.fields if f.name != "created"]
+        attnames = [f.attname for f in writer.fields if f.name != "created"]
+        updates = []
+        for upd in data.updates:
+            project = upd.project
+            values = []
+            for a in attnames:
+                if a == "updated" or (a == "stage_changed_at" and upd.move is not None):
+                    values.append(stamp)
+                else:
+                    values.append(getattr(project, a))
+            updates.append([*values, project.pk])
+            if upd.after is not None:
+                entries.append((Ref(Project, project.pk, project.name), ChangeAction.UPDATE, upd.before, upd.after))
+            if upd.move is not None:
+                source, target, reason, before, after = upd.move
+                moves.append((project.pk, stamp, ctx.user_id, ctx.user_name, source, target, reason or import_reason))
+                entries.append((Ref(Project, project.pk, project.name), ChangeAction.MOVE, before, after))
+        update_rows(Project._meta.db_table, columns, updates)
+        insert_rows(ProjectMember._meta.db_table, ("project_id", "user_id", "role"), owners)
+        insert_rows(
+            StageChange._meta.db_table,
+            ("project_id", "time", "user_id", "user_name", "from_stage", "to_stage", "reason"),
+            moves,
+        )
+        log_changes(entries)
+
+    # -- export -------------------------------------------------------------------------
+
+    def export_rows(self, queryset: Any) -> Iterator[Sequence[Any]]:
+        fields = (
+            "id",
+            "name",
+            "enterprise__name",
+            "investor_name",
+            "lead_unit__name",
+            "confidential",
+            "stage",
+            "side_reason",
+            "source",
+            "promotion_method",
+            "industry_id",
+            "industry__name",
+            "chain_node__chain__name",
+            "chain_node__name",
+            "description",
+            "planned_investment",
+            "fixed_asset_investment",
+            "contracted_investment",
+            "foreign_capital_usd",
+            "fx_rate",
+            "fx_date",
+            "land_mu",
+            "expected_output",
+            "expected_tax",
+            "expected_jobs",
+            "first_contact_on",
+            "signed_on",
+            "registered_on",
+            "land_acquired_on",
+            "construction_started_on",
+            "production_started_on",
+            "full_capacity_on",
+        )
+        for r in queryset.values_list(*fields).iterator(chunk_size=2000):
+            (
+                pk,
+                name,
+                enterprise,
+                investor,
+                unit,
+                confidential,
+                stage,
+                reason,
+                source,
+                method,
+                industry,
+                industry_name,
+                chain,
+                node,
+                *rest,
+            ) = r
+            yield (
+                pk,
+                name,
+                enterprise or "",
+                investor,
+                unit,
+                confidential,
+                stage,
+                reason if stage in rules.SIDE_STATES else "",
+                source,
+                method,
+                f"{industry} {industry_name}" if industry else "",
+                f"{chain}/{node}" if node else "",
+                *rest,
+            )
+
+
+register_resource("projects", ProjectResource())
