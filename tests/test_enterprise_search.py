@@ -138,8 +138,9 @@ def test_search_respects_the_scope(org: Any, registry: dict[str, Enterprise]) ->
     assert found("郑州", Enterprise.objects.restrict(AnonymousUser())) == set()
 
 
-def test_search_with_a_filter_is_one_query(registry: dict[str, Enterprise]) -> None:
+def test_search_with_a_filter_takes_a_bounded_number_of_queries(registry: dict[str, Enterprise]) -> None:
+    # At most: how often the rarest gram occurs, the ids of a rare term's hits, the page.
     for term in ("电子", "奥利弗电子科技", "零"):
         with CaptureQueriesContext(connection) as ctx:
             list(search_enterprises(active_enterprises().filter(TAG_FILTERS["private500"]), term))
-        assert len(ctx.captured_queries) == 1, term
+        assert len(ctx.captured_queries) <= 3, term

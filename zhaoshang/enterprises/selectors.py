@@ -52,7 +52,20 @@ def search_enterprises(qs: QuerySet[Enterprise], term: str) -> QuerySet[Enterpri
             .filter(n=len(grams))
             .values("enterprise_id")
         )
+    # A rare term is best found from the index (a few hundred ids, then rowid lookups); a
+    # common one by walking the newest enterprises until a page is full.  Left to itself the
+    # planner always walks, which for a rare term with a filter means the whole registry.
+    rarest = (
+        EnterpriseGram.objects.filter(gram__in=grams).values("gram").annotate(n=Count("gram")).order_by("n").first()
+    )
+    if rarest is None:
+        return qs.none()
+    if rarest["n"] <= RARE_TERM_HITS:
+        return qs.filter(pk__in=list(ids.values_list("enterprise_id", flat=True))).filter(confirm)
     return qs.filter(pk__in=ids).filter(confirm)
+
+
+RARE_TERM_HITS = 5000
 
 
 def find_duplicates(*, name: str, exclude_id: int | None = None, limit: int = 5) -> list[Enterprise]:
