@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import Count, QuerySet
+from django.urls import reverse
 
 from zhaoshang.projects import rules
 from zhaoshang.projects.models import Project
@@ -26,7 +27,7 @@ LIST_COLUMNS = (
     "lead_unit__id",
     "lead_unit__name",
 )
-CARDS_PER_COLUMN = 30
+CARDS_PER_COLUMN = 20
 
 
 def project_rows(qs: QuerySet[Project]) -> QuerySet[Project]:
@@ -53,6 +54,9 @@ class Card:
     confidential: bool
     enterprise: Named | None
     lead_unit: Named
+    url: str = ""
+    move_url: str = ""
+    amount: str = ""
 
     @property
     def priority_label(self) -> Any:
@@ -102,6 +106,9 @@ def kanban_board(qs: QuerySet[Project], cards: int = CARDS_PER_COLUMN) -> list[d
     ids = _top_ids_per_stage(qs, [s for s in rules.ALL_STAGES if counts.get(s)], cards) if cards > 0 else []
     if ids:
         rows = Project.objects.filter(pk__in=ids).order_by().values_list(*CARD_VALUES)
+        # Links built from one reverse() each, not two per card: hundreds of cards render.
+        detail = reverse("projects:detail", args=[0])
+        move = reverse("projects:move", args=[0])
         for pk, name, stage, investor, planned, band, secret, e_id, e_name, u_id, u_name in rows:
             by_stage[stage].append(
                 Card(
@@ -114,6 +121,9 @@ def kanban_board(qs: QuerySet[Project], cards: int = CARDS_PER_COLUMN) -> list[d
                     confidential=secret,
                     enterprise=Named(e_id, e_name) if e_id else None,
                     lead_unit=Named(u_id, u_name),
+                    url=detail.replace("/0/", f"/{pk}/"),
+                    move_url=move.replace("/0/", f"/{pk}/"),
+                    amount=f"{planned:,.0f}" if planned is not None else "",
                 )
             )
     for column in by_stage.values():
