@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.core.forms import formfield_callback
 from zhaoshang.enterprises.models import ChainNode, Enterprise, EnterpriseContact, EnterpriseRanking
+from zhaoshang.enterprises.services import EDITABLE_FIELDS
 from zhaoshang.org.models import Unit
 
 
@@ -20,26 +21,7 @@ class EnterpriseForm(forms.ModelForm):
     class Meta:
         model = Enterprise
         formfield_callback = staticmethod(formfield_callback)
-        fields = [
-            "name",
-            "former_names",
-            "credit_code",
-            "registered_capital",
-            "hq_province",
-            "hq_city",
-            "industry",
-            "listing_exchange",
-            "ticker",
-            "is_unicorn",
-            "is_industry_leader",
-            "sme_level",
-            "revenue",
-            "employees",
-            "chain_nodes",
-            "business_scope",
-            "notes",
-            "owner_unit",
-        ]
+        fields = [*EDITABLE_FIELDS, "chain_nodes"]  # the facts the services accept
         widgets = {
             "former_names": forms.Textarea(attrs={"rows": 2}),
             "business_scope": forms.Textarea(attrs={"rows": 3}),

@@ -12,6 +12,7 @@ from zhaoshang.core.forms import AmountField, formfield_callback
 from zhaoshang.enterprises.models import ChainNode, Enterprise
 from zhaoshang.org.models import Unit
 from zhaoshang.projects.models import CreditRole, Project, ProjectContact, Stage
+from zhaoshang.projects.services import EDITABLE_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -26,34 +27,9 @@ class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
         formfield_callback = staticmethod(formfield_callback)
-        fields = [
-            "name",
-            "investor_name",
-            "lead_unit",
-            "confidential",
-            "source",
-            "promotion_method",
-            "industry",
-            "chain_node",
-            "planned_investment",
-            "fixed_asset_investment",
-            "contracted_investment",
-            "foreign_capital_usd",
-            "fx_rate",
-            "fx_date",
-            "land_mu",
-            "expected_output",
-            "expected_tax",
-            "expected_jobs",
-            "first_contact_on",
-            "signed_on",
-            "registered_on",
-            "land_acquired_on",
-            "construction_started_on",
-            "production_started_on",
-            "full_capacity_on",
-            "description",
-        ]
+        # The facts the services accept, less the two the form asks differently: the
+        # enterprise (by reference, below) and the officer in charge (the creating user).
+        fields = [f for f in EDITABLE_FIELDS if f not in ("enterprise", "owner")]
         widgets = {
             "industry": forms.TextInput(attrs={"placeholder": "3911"}),
             "description": forms.Textarea(attrs={"rows": 3}),
