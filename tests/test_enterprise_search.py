@@ -144,3 +144,16 @@ def test_search_with_a_filter_takes_a_bounded_number_of_queries(registry: dict[s
         with CaptureQueriesContext(connection) as ctx:
             list(search_enterprises(active_enterprises().filter(TAG_FILTERS["private500"]), term))
         assert len(ctx.captured_queries) <= 3, term
+
+
+@pytest.mark.parametrize("term", ["郑州", "奥利弗电子科技", "三六零", "电子"])
+def test_common_and_rare_term_paths_find_the_same(
+    registry: dict[str, Enterprise], monkeypatch: pytest.MonkeyPatch, term: str
+) -> None:
+    """A term found in many names walks the registry probing the index; a rare one starts from
+    the index.  Both must return exactly the same enterprises."""
+    from zhaoshang.enterprises import selectors
+
+    rare_path = found(term)
+    monkeypatch.setattr(selectors, "RARE_TERM_HITS", 0)
+    assert found(term) == rare_path and rare_path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from zhaoshang.enterprises import rules
 from zhaoshang.enterprises.models import Enterprise, EnterpriseGram
@@ -62,10 +62,14 @@ def search_enterprises(qs: QuerySet[Enterprise], term: str) -> QuerySet[Enterpri
         return qs.none()
     if rarest["n"] <= RARE_TERM_HITS:
         return qs.filter(pk__in=list(ids.values_list("enterprise_id", flat=True))).filter(confirm)
-    return qs.filter(pk__in=ids).filter(confirm)
+    # Common term: walk the newest enterprises and probe the (gram, enterprise) index for
+    # each, rather than first collecting the tens of thousands of ids that have the gram.
+    for gram in grams:
+        qs = qs.filter(Exists(EnterpriseGram.objects.filter(gram=gram, enterprise_id=OuterRef("pk"))))
+    return qs.filter(confirm)
 
 
-RARE_TERM_HITS = 5000
+RARE_TERM_HITS = 1000
 
 
 def find_duplicates(*, name: str, exclude_id: int | None = None, limit: int = 5) -> list[Enterprise]:
