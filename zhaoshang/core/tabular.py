@@ -37,21 +37,19 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
 from typing import Any, ClassVar, cast
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhaoshang.core.audit import audit_context, current_context
-from zhaoshang.core.models import ChangeLog, ChangeSource
+from zhaoshang.core.audit import audit_context, write_change_rows
+from zhaoshang.core.bulk import BATCH, insert_rows, sqlite_has_json
+from zhaoshang.core.models import ChangeSource
 from zhaoshang.core.scoping import Scope, scope_for
 from zhaoshang.core.values import to_wan
 
@@ -842,8 +840,6 @@ def run_import(*, resource: str, data: bytes, filename: str, user: Any, commit: 
 
 # -- bulk writing -------------------------------------------------------------------------
 
-BATCH = 5000
-
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     """Primary keys for ``count`` new rows, so that related rows can be written before the
@@ -869,48 +865,6 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
             if seq is not None and seq[0] is not None:
                 start = max(start, seq[0] + 1)
     return list(range(start, start + count))
-
-
-def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """INSERT plain tuples as fast as the database takes them.
-
-    PostgreSQL gets COPY.  SQLite gets ``executemany``, except for narrow tables (search
-    grams, links) where one ``INSERT … SELECT FROM json_each(?)`` per chunk costs about half
-    as much per row: the per-row binding, not the B-tree, dominates there."""
-    if not rows:
-        return
-    qn = connection.ops.quote_name
-    names = ", ".join(qn(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        if connection.vendor == "sqlite" and len(columns) <= 4 and _sqlite_has_json(cursor):
-            picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
-            sql = f"INSERT INTO {qn(table)} ({names}) SELECT {picks} FROM json_each(%s)"  # noqa: S608
-            for start in range(0, len(rows), 50_000):
-                cursor.execute(sql, [json.dumps(rows[start : start + 50_000], ensure_ascii=False, default=str)])
-            return
-        sql = f"INSERT INTO {qn(table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
-        for start in range(0, len(rows), BATCH):
-            cursor.executemany(sql, rows[start : start + BATCH])
-
-
-_JSON1: bool | None = None
-
-
-def _sqlite_has_json(cursor: Any) -> bool:
-    """Whether this SQLite has the JSON functions (built in since 3.38, optional before)."""
-    global _JSON1
-    if _JSON1 is None:
-        try:
-            cursor.execute("SELECT json_extract('[1]', '$[0]')")
-            _JSON1 = cursor.fetchone()[0] == 1
-        except Exception:  # an old SQLite without JSON1: plain executemany then
-            _JSON1 = False
-    return _JSON1
 
 
 @contextlib.contextmanager
@@ -979,7 +933,7 @@ def fetch_where_in(
         if connection.vendor == "postgresql":
             cursor.execute(f"{base} = ANY(%s)", [wanted])
             return [tuple(r) for r in cursor.fetchall()]
-        if connection.vendor == "sqlite" and _sqlite_has_json(cursor):
+        if connection.vendor == "sqlite" and sqlite_has_json(cursor):
             cursor.execute(f"{base} IN (SELECT value FROM json_each(%s))", [json.dumps(wanted, ensure_ascii=False)])  # noqa: S608
             return [tuple(r) for r in cursor.fetchall()]
         for part in chunks(wanted):
@@ -1061,60 +1015,11 @@ class Ref:
 def log_changes(
     entries: Iterable[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]], *, message: str = ""
 ) -> int:
-    """Change-log rows for an import, written like ``audit.record_changes_bulk`` writes them
-    (same user, request id and source from the audit context) but as plain rows: a ChangeLog
-    instance per row took longer than writing the imported records themselves.  Decimals and
-    dates in the states are encoded as ``audit.snapshot`` keeps them (text, ISO dates)."""
-    ctx = current_context()
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    ops = connection.ops
-    encode: Callable[[Any], Any]
-    if connection.vendor == "postgresql":
-        encode = partial(ops.adapt_json_value, encoder=DjangoJSONEncoder)
-    else:
-        # Text as it is: escaping every Chinese character doubled the encoding time and
-        # the bytes written.
-        encode = partial(json.dumps, cls=DjangoJSONEncoder, ensure_ascii=False)
-    content_types: dict[type[models.Model], int] = {}
-    rows: list[tuple[Any, ...]] = []
-    for ref, action, before, after in entries:
-        ct = content_types.get(ref.model)
-        if ct is None:
-            ct = content_types[ref.model] = ContentType.objects.get_for_model(ref.model, for_concrete_model=True).pk
-        rows.append(
-            (
-                now,
-                ctx.user_id,
-                ctx.user_name,
-                ctx.request_id,
-                ctx.source,
-                action,
-                ct,
-                ref.pk,
-                ref.text[:200],
-                None if before is None else encode(before),
-                None if after is None else encode(after),
-                message,
-            )
-        )
-    names = [
-        "time",
-        "user",
-        "user_name",
-        "request_id",
-        "source",
-        "action",
-        "content_type",
-        "object_id",
-        "object_repr",
-        "before",
-        "after",
-        "message",
-    ]
-    by_name = {f.name: f.column for f in ChangeLog._meta.concrete_fields}
-    columns = [by_name[n] for n in names]
-    insert_rows(ChangeLog._meta.db_table, columns, rows)
-    return len(rows)
+    """Change-log rows for an import, from saved rows known only by id and text."""
+    return write_change_rows(
+        ((ref.model, ref.pk, ref.text, action, before, after) for ref, action, before, after in entries),
+        message=message,
+    )
 
 
 # -- export -------------------------------------------------------------------------------
