@@ -12,6 +12,7 @@ which is what the import measurement exercises.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import random
 import unicodedata
@@ -106,6 +107,8 @@ def insert_objects(model: Any, rows: list[dict[str, Any]]) -> list[int]:
             convert: Any = ops.adapt_datetimefield_value
         elif isinstance(f, models.DateField):
             convert = ops.adapt_datefield_value
+        elif isinstance(f, models.JSONField):
+            convert = json.dumps
         else:
             convert = None
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
@@ -114,7 +117,7 @@ def insert_objects(model: Any, rows: list[dict[str, Any]]) -> list[int]:
             default = f.get_default()
         plan.append((f.attname, default, convert))
     if connection.vendor == "postgresql":
-        plan = [(name, default, None) for name, default, _c in plan]
+        plan = [(name, default, c if c is json.dumps else None) for name, default, c in plan]
 
     def tuples() -> Iterable[tuple[Any, ...]]:
         for pk, row in zip(ids, rows, strict=True):

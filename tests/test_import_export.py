@@ -577,7 +577,7 @@ def test_projects_import_at_their_stage_with_the_facts_it_needs(org: Any, chain:
         ],
     ]
     result = run_import(resource="projects", data=xlsx(rows), filename="p.xlsx", user=org.officer_a, commit=True)
-    assert (result.ok, result.errors, result.created) == (True, [], 2)
+    assert (result.ok, result.errors, result.created, result.file_error) == (True, [], 2, None)
     signed = Project.objects.get(name="360网络安全基地")
     assert (signed.enterprise, signed.lead_unit, signed.stage, signed.promotion_method, signed.industry_id) == (
         e,

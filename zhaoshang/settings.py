@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "zhaoshang.org",
     "zhaoshang.enterprises",
     "zhaoshang.projects",
+    "zhaoshang.screening",
+    "zhaoshang.evaluation",
     "zhaoshang.demo",
 ]
 
@@ -121,6 +123,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", BASE_DIR / "node_modules" / "bootstrap-icons" / "font"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
 ]
 WHITENOISE_USE_FINDERS = DEBUG
 

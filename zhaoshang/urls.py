@@ -13,4 +13,6 @@ urlpatterns = [
     path("org/", include("zhaoshang.org.urls")),
     path("enterprises/", include("zhaoshang.enterprises.urls")),
     path("projects/", include("zhaoshang.projects.urls")),
+    path("screening/", include("zhaoshang.screening.urls")),
+    path("evaluation/", include("zhaoshang.evaluation.urls")),
 ]

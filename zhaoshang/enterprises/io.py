@@ -64,6 +64,7 @@ from zhaoshang.enterprises.models import (
     RankingList,
     SmeLevel,
 )
+from zhaoshang.enterprises.services import enterprises_changed
 
 # Coded values as a Chinese sheet writes them (templates and exports use the first name).
 EXCHANGE_NAMES: dict[str, str] = {
@@ -751,6 +752,7 @@ class EnterpriseResource(Resource):
         insert_rows(Enterprise.chain_nodes.through._meta.db_table, ("enterprise_id", "chainnode_id"), links)
         insert_rows(EnterpriseRanking._meta.db_table, ("enterprise_id", "list", "year", "rank"), rankings)
         log_changes(entries)
+        enterprises_changed([u.enterprise.pk for u in data.updates])
 
     # -- export -------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -57,6 +57,26 @@ class PossibleDuplicate(ValidationError):
             % {"names": names},
             code="possible_duplicate",
         )
+
+
+# A listener hears which enterprises changed (edited, merged), inside the writing
+# transaction; the pipeline uses it to refresh what it derives from their projects.
+Listener = Callable[[list[int]], None]
+_LISTENERS: list[Listener] = []
+
+
+def register_listener(listener: Listener) -> None:
+    """Call ``listener(enterprise_ids)`` whenever those enterprises change (once per listener)."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
+def enterprises_changed(enterprise_ids: Iterable[int]) -> None:
+    ids = sorted({int(pk) for pk in enterprise_ids})
+    if not ids:
+        return
+    for listener in _LISTENERS:
+        listener(ids)
 
 
 def clean_credit_code(value: str | None) -> str | None:
@@ -166,6 +186,7 @@ def enterprise_update(
     after = _audit_state(enterprise)
     if after != before:
         record_change(enterprise, action=ChangeAction.UPDATE, before=before, after=after)
+        enterprises_changed([enterprise.pk])
     return enterprise
 
 
@@ -181,6 +202,7 @@ def ranking_set(*, enterprise: Enterprise, list: str, year: int, rank: int) -> E
     enterprise.save(update_fields=["is_fortune500", "is_china500", "is_private500", "updated"])
     after = _audit_state(enterprise)
     record_change(enterprise, action=ChangeAction.UPDATE, before=before, after=after, message=str(ranking))
+    enterprises_changed([enterprise.pk])
     return ranking
 
 
@@ -193,6 +215,7 @@ def ranking_delete(*, ranking: EnterpriseRanking) -> None:
     _refresh_flags(enterprise)
     enterprise.save(update_fields=["is_fortune500", "is_china500", "is_private500", "updated"])
     record_change(enterprise, action=ChangeAction.UPDATE, message=_("ranking removed: %(r)s") % {"r": label})
+    enterprises_changed([enterprise.pk])
 
 
 @transaction.atomic
@@ -296,4 +319,5 @@ def enterprise_merge(*, keep: Enterprise, absorb: Enterprise) -> Enterprise:
         after=_audit_state(absorb),
         message=_("merged into %(name)s (#%(id)s)") % {"name": keep.name, "id": keep.pk},
     )
+    enterprises_changed([keep.pk])
     return keep

@@ -9,4 +9,8 @@ class ProjectsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the projects' sheet with the import/export engine of core.
+        from zhaoshang.enterprises.services import register_listener
         from zhaoshang.projects import io  # noqa: F401
+        from zhaoshang.projects.services import enterprise_listener
+
+        register_listener(enterprise_listener)

@@ -50,6 +50,7 @@ from zhaoshang.enterprises.io import EnterpriseResource, chain_node_key, credit_
 from zhaoshang.enterprises.models import Enterprise
 from zhaoshang.projects import rules
 from zhaoshang.projects.models import (
+    FundingStatus,
     MemberRole,
     Project,
     ProjectCredit,
@@ -58,7 +59,7 @@ from zhaoshang.projects.models import (
     Stage,
     StageChange,
 )
-from zhaoshang.projects.services import move_errors
+from zhaoshang.projects.services import facts_changed, move_errors
 
 STAGE_NAMES: dict[str, str] = {
     rules.LEAD: "线索",
@@ -84,6 +85,12 @@ METHOD_NAMES: dict[str, str] = {
     PromotionMethod.LEADER: "领导招商",
     PromotionMethod.EXPO: "会展招商",
     PromotionMethod.OTHER: "其他",
+}
+FUNDING_NAMES: dict[str, str] = {
+    FundingStatus.SECURED: "资金已到位",
+    FundingStatus.COMMITTED: "融资已落实",
+    FundingStatus.PARTIAL: "部分落实",
+    FundingStatus.UNSECURED: "尚未落实",
 }
 
 COLUMNS: tuple[Column, ...] = (
@@ -212,6 +219,64 @@ COLUMNS: tuple[Column, ...] = (
         width=14,
     ),
     Column("expected_jobs", "预计就业人数", _("expected jobs"), Integer(0), width=10),
+    Column(
+        "incentives_offered",
+        "拟给予扶持（万元）",
+        _("incentives offered (10k CNY)"),
+        Money(),
+        aliases=("扶持政策金额", "拟给予扶持"),
+        width=14,
+    ),
+    Column("incentives_tied_to_tax", "扶持与纳税挂钩", _("incentives tied to tax paid"), Bool(), width=10),
+    Column(
+        "commitment_years",
+        "承诺经营年限",
+        _("committed period (years)"),
+        Integer(0, 100),
+        aliases=("承诺年限",),
+        width=10,
+    ),
+    Column(
+        "land_needed_mu", "实际用地需求（亩）", _("land needed (mu)"), Money(12, 2), aliases=("用地需求",), width=12
+    ),
+    Column(
+        "floor_area_m2", "总建筑面积（㎡）", _("total floor area (m²)"), Money(12, 2), aliases=("总建筑面积",), width=12
+    ),
+    Column(
+        "residential_area_m2",
+        "住宅建筑面积（㎡）",
+        _("residential floor area (m²)"),
+        Money(12, 2),
+        aliases=("住宅面积",),
+        width=12,
+    ),
+    Column(
+        "commercial_area_m2",
+        "商业建筑面积（㎡）",
+        _("commercial floor area (m²)"),
+        Money(12, 2),
+        aliases=("商业面积",),
+        width=12,
+    ),
+    Column("rd_share", "研发投入占比（%）", _("R&D spending share (%)"), Money(5, 2), aliases=("研发占比",), width=10),
+    Column("patents", "专利数", _("patents held"), Integer(0), aliases=("专利数量",), width=8),
+    Column("high_tech", "高新技术企业", _("high-tech enterprise"), Bool(), aliases=("高企",), width=8),
+    Column(
+        "funding_status",
+        "资金落实情况",
+        _("funding readiness"),
+        Choice(FundingStatus.choices, FUNDING_NAMES),
+        width=12,
+    ),
+    Column("dishonest_party", "失信被执行人", _("on the dishonest-party list"), Bool(), width=8),
+    Column(
+        "unresolved_penalties",
+        "未结环保安全处罚",
+        _("unresolved environmental or safety penalties"),
+        Bool(),
+        width=10,
+    ),
+    Column("illegal_land_use", "违法用地记录", _("illegal land use on record"), Bool(), width=10),
     Column("first_contact_on", "首次接洽日期", _("first contact date"), Date(), width=12),
     Column("signed_on", "签约日期", _("signing date"), Date(), width=12),
     Column("registered_on", "注册日期", _("registration date"), Date(), width=12),
@@ -242,6 +307,20 @@ _FIELD_ATTNAMES = {
     "expected_output": "expected_output",
     "expected_tax": "expected_tax",
     "expected_jobs": "expected_jobs",
+    "incentives_offered": "incentives_offered",
+    "incentives_tied_to_tax": "incentives_tied_to_tax",
+    "commitment_years": "commitment_years",
+    "land_needed_mu": "land_needed_mu",
+    "floor_area_m2": "floor_area_m2",
+    "residential_area_m2": "residential_area_m2",
+    "commercial_area_m2": "commercial_area_m2",
+    "rd_share": "rd_share",
+    "patents": "patents",
+    "high_tech": "high_tech",
+    "funding_status": "funding_status",
+    "dishonest_party": "dishonest_party",
+    "unresolved_penalties": "unresolved_penalties",
+    "illegal_land_use": "illegal_land_use",
     "first_contact_on": "first_contact_on",
     "signed_on": "signed_on",
     "registered_on": "registered_on",
@@ -520,7 +599,9 @@ class ProjectResource(Resource):
             owner = attrs.get("owner_id")
             if owner:
                 owners.append((pk, owner, MemberRole.OWNER))
-            moves.append((pk, stamp, ctx.user_id, ctx.user_name, "", attrs["stage"], create.reason or import_reason))
+            moves.append(
+                (pk, stamp, ctx.user_id, ctx.user_name, "", attrs["stage"], create.reason or import_reason, "[]")
+            )
             after = writer.snapshot(row)
             after["stage_changed_at"] = now.isoformat()
             after["credits"] = []
@@ -544,16 +625,20 @@ class ProjectResource(Resource):
                 entries.append((Ref(Project, project.pk, project.name), ChangeAction.UPDATE, upd.before, upd.after))
             if upd.move is not None:
                 source, target, reason, before, after = upd.move
-                moves.append((project.pk, stamp, ctx.user_id, ctx.user_name, source, target, reason or import_reason))
+                moves.append(
+                    (project.pk, stamp, ctx.user_id, ctx.user_name, source, target, reason or import_reason, "[]")
+                )
                 entries.append((Ref(Project, project.pk, project.name), ChangeAction.MOVE, before, after))
         update_rows(Project._meta.db_table, columns, updates)
         insert_rows(ProjectMember._meta.db_table, ("project_id", "user_id", "role"), owners)
         insert_rows(
             StageChange._meta.db_table,
-            ("project_id", "time", "user_id", "user_name", "from_stage", "to_stage", "reason"),
+            ("project_id", "time", "user_id", "user_name", "from_stage", "to_stage", "reason", "overridden_gates"),
             moves,
         )
         log_changes(entries)
+        # Screening verdicts and scores follow the imported facts in the same transaction.
+        facts_changed([*ids, *(u.project.pk for u in data.updates if u.after is not None)])
 
     # -- export -------------------------------------------------------------------------
 
@@ -584,6 +669,20 @@ class ProjectResource(Resource):
             "expected_output",
             "expected_tax",
             "expected_jobs",
+            "incentives_offered",
+            "incentives_tied_to_tax",
+            "commitment_years",
+            "land_needed_mu",
+            "floor_area_m2",
+            "residential_area_m2",
+            "commercial_area_m2",
+            "rd_share",
+            "patents",
+            "high_tech",
+            "funding_status",
+            "dishonest_party",
+            "unresolved_penalties",
+            "illegal_land_use",
             "first_contact_on",
             "signed_on",
             "registered_on",

@@ -51,6 +51,13 @@ class CreditRole(models.TextChoices):
     LANDING_SERVICE = "landing_service", _("landing service")
 
 
+class FundingStatus(models.TextChoices):
+    SECURED = "secured", _("funds in place")  # 资金已到位
+    COMMITTED = "committed", _("financing committed")  # 融资已落实
+    PARTIAL = "partial", _("partly arranged")  # 部分落实
+    UNSECURED = "unsecured", _("not yet arranged")  # 尚未落实
+
+
 class MemberRole(models.TextChoices):
     OWNER = "owner", _("owner")
     MEMBER = "member", _("member")
@@ -124,6 +131,51 @@ class Project(BaseModel):
         _("expected yearly tax (10k CNY)"), null=True, blank=True, max_digits=16, decimal_places=2
     )
     expected_jobs = models.PositiveIntegerField(_("expected jobs"), null=True, blank=True)
+    # Facts the screening rules and the scoring scheme read (all optional; unknown is blank).
+    incentives_offered = models.DecimalField(
+        _("incentives offered (10k CNY)"),
+        null=True,
+        blank=True,
+        max_digits=16,
+        decimal_places=2,
+        help_text=_("Subsidies, rebates and other support the zone would give, in total."),
+    )
+    incentives_tied_to_tax = models.BooleanField(
+        _("incentives tied to tax paid"),
+        default=False,
+        help_text=_(
+            "Support calculated from the tax the project pays (forbidden by the Fair Competition Review Regulation)."
+        ),
+    )
+    commitment_years = models.PositiveSmallIntegerField(
+        _("committed period (years)"), null=True, blank=True, help_text=_("Years the investor commits to operate here.")
+    )
+    land_needed_mu = models.DecimalField(
+        _("land needed (mu)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("What the plant really needs, as assessed from its plan."),
+    )
+    floor_area_m2 = models.DecimalField(
+        _("total floor area (m²)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    residential_area_m2 = models.DecimalField(
+        _("residential floor area (m²)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    commercial_area_m2 = models.DecimalField(
+        _("commercial floor area (m²)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    rd_share = models.DecimalField(_("R&D spending share (%)"), max_digits=5, decimal_places=2, null=True, blank=True)
+    patents = models.PositiveIntegerField(_("patents held"), null=True, blank=True)
+    high_tech = models.BooleanField(_("high-tech enterprise"), default=False)
+    funding_status = models.CharField(_("funding readiness"), max_length=16, choices=FundingStatus.choices, blank=True)
+    dishonest_party = models.BooleanField(
+        _("on the dishonest-party list"), default=False, help_text=_("失信被执行人 or a serious dishonesty list.")
+    )
+    unresolved_penalties = models.BooleanField(_("unresolved environmental or safety penalties"), default=False)
+    illegal_land_use = models.BooleanField(_("illegal land use on record"), default=False)
     first_contact_on = models.DateField(_("first contact date"), null=True, blank=True)
     signed_on = models.DateField(_("signing date"), null=True, blank=True)
     registered_on = models.DateField(_("registration date"), null=True, blank=True)
@@ -269,6 +321,9 @@ class StageChange(models.Model):
     from_stage = models.CharField(_("from"), max_length=32, choices=Stage.choices, blank=True)
     to_stage = models.CharField(_("to"), max_length=32, choices=Stage.choices)
     reason = models.TextField(_("reason"), blank=True)
+    # A leader's override of refused gates: which ones, kept apart from the reason so that
+    # the project page and audits can list overrides without parsing text.
+    overridden_gates = models.JSONField(_("overridden gates"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("stage change")
@@ -277,3 +332,7 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_stage} → {self.to_stage}"
+
+    @property
+    def is_override(self) -> bool:
+        return bool(self.overridden_gates)

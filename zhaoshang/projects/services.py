@@ -47,6 +47,20 @@ EDITABLE_FIELDS = (
     "expected_output",
     "expected_tax",
     "expected_jobs",
+    "incentives_offered",
+    "incentives_tied_to_tax",
+    "commitment_years",
+    "land_needed_mu",
+    "floor_area_m2",
+    "residential_area_m2",
+    "commercial_area_m2",
+    "rd_share",
+    "patents",
+    "high_tech",
+    "funding_status",
+    "dishonest_party",
+    "unresolved_penalties",
+    "illegal_land_use",
     "first_contact_on",
     "signed_on",
     "registered_on",
@@ -67,6 +81,33 @@ def register_gate(gate: Gate) -> None:
     """Add a gate every move into a pipeline stage must pass (once, however often called)."""
     if gate not in _GATES:
         _GATES.append(gate)
+
+
+# A listener hears which projects' facts changed (created, edited, imported, or their
+# enterprise edited), inside the writing transaction, so that what it derives from the facts
+# (screening verdicts, scores) is never out of step with them.
+Listener = Callable[[list[int]], None]
+_LISTENERS: list[Listener] = []
+
+
+def register_listener(listener: Listener) -> None:
+    """Call ``listener(project_ids)`` whenever those projects' facts change (once per listener)."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
+def facts_changed(project_ids: Iterable[int]) -> None:
+    """Tell every listener that these projects' facts changed."""
+    ids = sorted({int(pk) for pk in project_ids})
+    if not ids:
+        return
+    for listener in _LISTENERS:
+        listener(ids)
+
+
+def enterprise_listener(enterprise_ids: list[int]) -> None:
+    """An enterprise's facts are its projects' facts too (strength, business scope)."""
+    facts_changed(Project.objects.filter(enterprise_id__in=enterprise_ids).values_list("pk", flat=True))
 
 
 class MoveRefused(ValidationError):
@@ -134,6 +175,7 @@ def project_create(*, data: dict[str, Any], user: Any = None) -> Project:
             project=project, user_id=ctx.user_id, user_name=ctx.user_name, from_stage="", to_stage=Stage.LEAD
         )
         record_change(project, action=ChangeAction.CREATE, after=_audit_state(project))
+    facts_changed([project.pk])
     return project
 
 
@@ -196,6 +238,7 @@ def project_update(*, project: Project, data: dict[str, Any]) -> Project:
     after = _audit_state(project)
     if after != before:
         record_change(project, action=ChangeAction.UPDATE, before=before, after=after)
+        facts_changed([project.pk])
     return project
 
 
@@ -273,6 +316,7 @@ def project_move(*, project: Project, target: str, user: Any, reason: str = "", 
             from_stage=source,
             to_stage=target,
             reason=text,
+            overridden_gates=errors if overridden else [],
         )
         record_change(
             locked,

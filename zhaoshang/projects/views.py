@@ -22,6 +22,7 @@ from zhaoshang.projects import rules, services
 from zhaoshang.projects.filtersets import ProjectFilter
 from zhaoshang.projects.forms import ContactForm, CreditFormSet, MemberForm, MoveForm, ProjectForm
 from zhaoshang.projects.models import Project
+from zhaoshang.projects.panels import render_panels
 from zhaoshang.projects.selectors import kanban_board, next_stage_needs, project_rows
 
 
@@ -87,6 +88,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "credit_formset": _credit_formset(project),
             "member_form": MemberForm(),
             "contact_form": ContactForm(),
+            "panels": render_panels(request, project, can_change),
         },
     )
 
