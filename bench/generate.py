@@ -2,7 +2,7 @@
 
 Everything is drawn from one seeded random generator, so two runs build the same data.
 Small tables go in with ``bulk_create``; the big ones (enterprises, projects, their credits,
-members and stage history, and the million search grams) as plain tuples with ids assigned
+members and stage history; the search grams ride in the enterprise rows) as plain tuples with ids assigned
 here, through ``executemany`` or PostgreSQL COPY, because building a model instance per row
 costs more than writing it.  That is why 100,000 enterprises take seconds, not minutes.
 The services are not used here on purpose: they validate and audit one object at a time,
@@ -36,7 +36,6 @@ from zhaoshang.enterprises import rules as enterprise_rules
 from zhaoshang.enterprises.models import (
     ChainNode,
     Enterprise,
-    EnterpriseGram,
     EnterpriseRanking,
     IndustryChain,
     IndustryCode,
@@ -367,13 +366,16 @@ class Generator:
         return row, ranks, links, short
 
     def add_enterprises(self, count: int, listed_rate: float = 0.05) -> None:
-        """Write ``count`` more enterprises with their rankings, chain links and grams."""
+        """Write ``count`` more enterprises with their rankings, chain links and search grams."""
         rows: list[dict[str, Any]] = []
         rankings: list[list[tuple[str, int, int]]] = []
         node_links: list[list[int]] = []
         shorts: list[str] = []
         for _ in range(count):
             row, ranks, links, short = self.enterprise_row(listed_rate)
+            grams = enterprise_rules.names_for_index(row["name"], row["former_names"])
+            self.gram_counts.update(grams)
+            row["search_grams"] = " ".join(sorted(grams))
             rows.append(row)
             rankings.append(ranks)
             node_links.append(links)
@@ -397,12 +399,6 @@ class Generator:
                 ],
                 batch_size=2000,
             )
-            gram_rows: list[tuple[str, int]] = []
-            for pk, row in zip(ids, rows, strict=True):
-                grams = enterprise_rules.names_for_index(row["name"], row["former_names"])
-                self.gram_counts.update(grams)
-                gram_rows.extend((g, pk) for g in grams)
-            insert_rows(EnterpriseGram._meta.db_table, ("gram", "enterprise_id"), gram_rows)
         for pk, row, short in zip(ids, rows, shorts, strict=True):
             self.enterprises.append(EnterpriseStub(id=pk, short=short, industry_id=row["industry_id"]))
 

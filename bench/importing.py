@@ -24,7 +24,6 @@ from zhaoshang.enterprises.models import (
     ChainNode,
     Enterprise,
     EnterpriseContact,
-    EnterpriseGram,
     EnterpriseRanking,
     IndustryCode,
 )
@@ -119,7 +118,6 @@ def reset(marks: tuple[int, int]) -> None:
     through = Enterprise.chain_nodes.through._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         for table in (
-            EnterpriseGram._meta.db_table,
             through,
             EnterpriseRanking._meta.db_table,
             EnterpriseContact._meta.db_table,

@@ -18,7 +18,6 @@ from zhaoshang.enterprises.models import (
     ChainNode,
     Enterprise,
     EnterpriseContact,
-    EnterpriseGram,
     EnterpriseRanking,
     IndustryChain,
     IndustryCode,
@@ -65,7 +64,7 @@ CODE_B = code("91110108551385082")
 
 
 def grams_of(e: Enterprise) -> set[str]:
-    return set(EnterpriseGram.objects.filter(enterprise=e).values_list("gram", flat=True))
+    return set(Enterprise.objects.get(pk=e.pk).search_grams.split())
 
 
 def found(term: str) -> set[str]:

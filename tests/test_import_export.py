@@ -26,7 +26,7 @@ from tests.factories import credit_code, enterprise, project
 from zhaoshang.core.models import ChangeLog
 from zhaoshang.core.tabular import RowError, export_response, run_import, template_bytes
 from zhaoshang.enterprises.io import credit_code_ok
-from zhaoshang.enterprises.models import ChainNode, Enterprise, EnterpriseGram, EnterpriseRanking, IndustryChain
+from zhaoshang.enterprises.models import ChainNode, Enterprise, EnterpriseRanking, IndustryChain
 from zhaoshang.enterprises.selectors import search_enterprises
 from zhaoshang.projects import rules
 from zhaoshang.projects.models import Project, ProjectMember, StageChange
@@ -72,7 +72,6 @@ def state(*records: Any) -> tuple[Any, ...]:
         Enterprise.objects.count(),
         Project.objects.count(),
         ChangeLog.objects.count(),
-        EnterpriseGram.objects.count(),
         EnterpriseRanking.objects.count(),
         StageChange.objects.count(),
         values,

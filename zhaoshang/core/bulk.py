@@ -6,43 +6,196 @@ take tuples.  Imports no domain app.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+import contextlib
+import contextvars
+import datetime as dt
+import queue
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+import orjson
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connection as default_connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 BATCH = 5000
+SWITCH_INTERVAL = 0.00005
 
 
-def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def insert_rows(
+    table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, nested_json: bool = False
+) -> None:
     """INSERT plain tuples as fast as the database takes them.
 
-    PostgreSQL gets COPY.  SQLite gets ``executemany``, except for narrow tables (search
-    grams, links) where one ``INSERT … SELECT FROM json_each(?)`` per chunk costs about half
-    as much per row: the per-row binding, not the B-tree, dominates there."""
+    PostgreSQL gets COPY.  SQLite gets ``executemany``, except for narrow tables (links)
+    where one ``INSERT … SELECT FROM json_each(?)`` per chunk costs about half as much per
+    row: the per-row binding, not the B-tree, dominates there.
+
+    Inside ``pipelined_inserts`` the rows are handed to the writer thread instead.
+    ``nested_json``: some values are JSON documents already (change-log states)."""
     if not rows:
         return
+    pipe = _PIPE.get()
+    if pipe is not None:
+        pipe.submit(table, columns, list(rows), nested_json)
+        return
+    _insert(default_connection, table, columns, rows, nested_json=nested_json)
+
+
+def _insert(
+    connection: BaseDatabaseWrapper,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    background: bool = False,
+    nested_json: bool = False,
+) -> None:
     qn = connection.ops.quote_name
     names = ", ".join(qn(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy:
+            # COPY goes to psycopg directly; its errors still reach callers as Django's own
+            # (an IntegrityError is what an import turns into "the records changed").
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
             return
-        if connection.vendor == "sqlite" and len(columns) <= 4 and sqlite_has_json(cursor):
+        # One statement per chunk runs wholly inside SQLite, without Python's lock: for a
+        # writer thread that is what lets it overlap the caller (executemany takes the
+        # lock back for every row).  In the caller's own thread it only pays off for narrow
+        # tables, and rows that carry JSON documents (the change log) would have them
+        # escaped and parsed twice.
+        if (
+            connection.vendor == "sqlite"
+            and ((background and not nested_json) or len(columns) <= 4)
+            and sqlite_has_json(cursor)
+        ):
             picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
             sql = f"INSERT INTO {qn(table)} ({names}) SELECT {picks} FROM json_each(%s)"  # noqa: S608
-            for start in range(0, len(rows), 50_000):
-                cursor.execute(sql, [json.dumps(rows[start : start + 50_000], ensure_ascii=False, default=str)])
+            encode = _json_default(connection)
+            for start in range(0, len(rows), JSON_CHUNK):
+                blob = orjson.dumps(rows[start : start + JSON_CHUNK], default=encode, option=_ORJSON_OPTIONS)
+                cursor.execute(sql, [blob.decode()])
             return
         sql = f"INSERT INTO {qn(table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
         for start in range(0, len(rows), BATCH):
             cursor.executemany(sql, rows[start : start + BATCH])
 
 
+JSON_CHUNK = 20_000
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+
+
+def _json_default(connection: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+    """Values as the database adapters would bind them (a datetime in the stored form)."""
+    adapt_datetime = connection.ops.adapt_datetimefield_value
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, dt.datetime):
+            return adapt_datetime(value)
+        if isinstance(value, dt.date | dt.time):
+            return value.isoformat()
+        return str(value)
+
+    return encode
+
+
 _JSON1: bool | None = None
+
+
+class _Pipeline:
+    """One writer thread doing a connection's bulk inserts while the calling thread goes on
+    preparing the next rows.  SQLite and PostgreSQL do the insert's real work (B-trees,
+    full-text index, COPY parsing) without Python's lock, so the two overlap on two cores.
+
+    Order and safety: the writer uses the caller's own connection, inside the caller's
+    transaction.  Any other statement the caller runs meanwhile first waits until every
+    submitted insert is done (an execute wrapper on the connection), so reads see the
+    writes and nothing runs on the connection at the same time."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+        self.jobs: queue.Queue[tuple[str, Sequence[str], list[Sequence[Any]], bool] | None] = queue.Queue(maxsize=8)
+        self.error: BaseException | None = None
+        self.failed = False
+        self.thread = threading.Thread(target=self._run, name="bulk-writer", daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                if job is None:
+                    return
+                if not self.failed:
+                    try:
+                        table, columns, rows, nested_json = job
+                        _insert(self.connection, table, columns, rows, background=True, nested_json=nested_json)
+                    except BaseException as exc:  # handed to the caller at the next wait
+                        self.error = exc
+                        self.failed = True
+            finally:
+                self.jobs.task_done()
+
+    def submit(self, table: str, columns: Sequence[str], rows: list[Sequence[Any]], nested_json: bool) -> None:
+        self.raise_error()
+        self.jobs.put((table, columns, rows, nested_json))
+
+    def wait(self) -> None:
+        """Block until every submitted insert is written; raise the first failure."""
+        self.jobs.join()
+        self.raise_error()
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def guard(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        if threading.current_thread() is not self.thread:
+            self.wait()
+        return execute(sql, params, many, context)
+
+
+_PIPE: contextvars.ContextVar[_Pipeline | None] = contextvars.ContextVar("bulk_pipe", default=None)
+
+
+@contextlib.contextmanager
+def pipelined_inserts(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Within the block, ``insert_rows`` returns at once and a writer thread inserts."""
+    if _PIPE.get() is not None:  # already pipelined further up
+        yield
+        return
+    # This thread's own connection object (``django.db.connection`` would resolve to a new
+    # one in the writer thread).
+    conn = connections[using]
+    pipe = _Pipeline(conn)
+    conn.inc_thread_sharing()
+    switch = sys.getswitchinterval()
+    # The writer takes Python's lock back after every row the database has taken; with the
+    # default 5 ms hand-over it would wait on the preparing thread far longer than it writes.
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    pipe.thread.start()
+    token = _PIPE.set(pipe)
+    try:
+        with conn.execute_wrapper(pipe.guard):
+            yield
+            pipe.wait()
+    finally:
+        _PIPE.reset(token)
+        pipe.jobs.put(None)
+        pipe.thread.join()
+        sys.setswitchinterval(switch)
+        conn.dec_thread_sharing()
+    pipe.raise_error()
 
 
 def sqlite_has_json(cursor: Any) -> bool:

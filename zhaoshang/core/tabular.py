@@ -39,7 +39,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar, cast
 
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, models, transaction
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
@@ -48,7 +50,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.core.audit import audit_context, write_change_rows
-from zhaoshang.core.bulk import BATCH, insert_rows, sqlite_has_json
+from zhaoshang.core.bulk import BATCH, insert_rows, pipelined_inserts, sqlite_has_json
 from zhaoshang.core.models import ChangeSource
 from zhaoshang.core.scoping import Scope, scope_for
 from zhaoshang.core.values import to_wan
@@ -826,7 +828,10 @@ def run_import(*, resource: str, data: bytes, filename: str, user: Any, commit: 
             plan = run()
             if plan is None or result.errors:
                 return result
-            with bulk_write_session():
+            # Every content type in the cache first: the change log needs them while the
+            # writer thread has the connection, and a query then would wait for it.
+            ContentType.objects.get_for_models(*django_apps.get_models())
+            with bulk_write_session(), pipelined_inserts():
                 res.write(plan, user=user)
     except IntegrityError:
         result.file_error = gettext(

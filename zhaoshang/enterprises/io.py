@@ -57,7 +57,6 @@ from zhaoshang.enterprises import rules
 from zhaoshang.enterprises.models import (
     ChainNode,
     Enterprise,
-    EnterpriseGram,
     EnterpriseRanking,
     Exchange,
     IndustryCode,
@@ -647,6 +646,7 @@ class EnterpriseResource(Resource):
                     setattr(enterprise, _FIELD_ATTNAMES[k], values[k])
             enterprise.former_names = _normalise_former_names(enterprise.former_names)
             enterprise.name_key = rules.name_key(enterprise.name)
+            enterprise.search_grams = rules.index_text(enterprise.name, enterprise.former_names)
             if values.get("owner_unit"):
                 enterprise.owner_unit_id = values["owner_unit"]
             new_ranks = sorted(ranks) if ranks is not None else old_ranks
@@ -683,8 +683,7 @@ class EnterpriseResource(Resource):
         i_name, i_former = writer.index["name"], writer.index["former_names"]
         ids = reserve_ids(Enterprise, len(data.creates))
         rows: list[list[Any]] = []
-        # Search grams grouped by gram, so that they go into the (gram, enterprise) index in order.
-        grams: dict[str, list[int]] = {}
+        i_grams = writer.index["search_grams"]
         links: list[tuple[int, int]] = []
         rankings: list[tuple[int, str, int, int]] = []
         entries: list[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]] = []
@@ -692,12 +691,8 @@ class EnterpriseResource(Resource):
             row = create.row
             rows.append(row)
             name = row[i_name]
-            for gram in rules.names_for_index(name, row[i_former]):
-                holders = grams.get(gram)
-                if holders is None:
-                    grams[gram] = [pk]
-                else:
-                    holders.append(pk)
+            # The database's full-text index picks the grams up from the row itself.
+            row[i_grams] = rules.index_text(name, row[i_former])
             if create.nodes:
                 links.extend((pk, node) for node in create.nodes)
             if create.rankings:
@@ -728,11 +723,6 @@ class EnterpriseResource(Resource):
                     )
                 )
             update_rows(Enterprise._meta.db_table, columns, updates)
-            renamed = [u.enterprise for u in data.updates if u.names_changed]
-            delete_where_in(EnterpriseGram._meta.db_table, "enterprise_id", [e.pk for e in renamed])
-            for e in renamed:
-                for gram in rules.names_for_index(e.name, e.former_names):
-                    grams.setdefault(gram, []).append(e.pk)
             relinked = [u for u in data.updates if u.nodes is not None]
             delete_where_in(
                 Enterprise.chain_nodes.through._meta.db_table, "enterprise_id", [u.enterprise.pk for u in relinked]
@@ -744,11 +734,6 @@ class EnterpriseResource(Resource):
                 (u.enterprise.pk, code, year, rank) for u in reranked for code, year, rank in u.rankings or ()
             )
 
-        insert_rows(
-            EnterpriseGram._meta.db_table,
-            ("gram", "enterprise_id"),
-            [(gram, pk) for gram in sorted(grams) for pk in grams[gram]],
-        )
         insert_rows(Enterprise.chain_nodes.through._meta.db_table, ("enterprise_id", "chainnode_id"), links)
         insert_rows(EnterpriseRanking._meta.db_table, ("enterprise_id", "list", "year", "rank"), rankings)
         log_changes(entries)

@@ -104,9 +104,15 @@ class Enterprise(BaseModel):
     member sees every enterprise; changing one is for coordinators and the unit that
     recorded it."""
 
+    # The index text is derived from the names, which the history already shows.
+    audit_exclude = (*BaseModel.audit_exclude, "search_grams")
+
     name = models.CharField(_("name"), max_length=200, db_index=True)
     name_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     former_names = models.TextField(_("former names"), blank=True, help_text=_("One per line."))
+    # The names' two-character grams, space-separated (rules.index_text); a full-text index
+    # over this column answers Chinese substring search (see enterprises/search_index.py).
+    search_grams = models.TextField(editable=False, blank=True, default="")
     credit_code = models.CharField(_("unified social credit code"), max_length=18, null=True, blank=True, unique=True)
     registered_capital = models.DecimalField(
         _("registered capital (10k CNY)"), null=True, blank=True, max_digits=16, decimal_places=2
@@ -230,20 +236,3 @@ class EnterpriseContact(BaseModel):
             return None
         ids = scope.visible_unit_ids if action == "view" else scope.working_unit_ids
         return Q(unit_id__in=ids)
-
-
-class EnterpriseGram(models.Model):
-    """Search index: one row per two-character gram of an enterprise's names.
-
-    A plain B-tree on (gram, enterprise) answers a Chinese substring query on SQLite and
-    PostgreSQL alike; the substring is then confirmed on the few hits."""
-
-    gram = models.CharField(max_length=2)
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+", db_index=False)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["gram", "enterprise"], name="enterprises_gram_unique")]
-        indexes = [models.Index(fields=["enterprise"], name="ent_gram_enterprise")]
-
-    def __str__(self) -> str:
-        return self.gram

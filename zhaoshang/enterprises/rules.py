@@ -83,7 +83,15 @@ def names_for_index(name: str, former_names: str) -> set[str]:
     return grams
 
 
+def index_text(name: str, former_names: str) -> str:
+    """The search index's text of one enterprise: its names' grams, space-separated, so
+    that a full-text index (SQLite FTS5, a PostgreSQL GIN index) holds each as a token."""
+    return " ".join(sorted(names_for_index(name, former_names)))
+
+
 def split_former_names(text: str) -> list[str]:
+    if not text:
+        return []
     return [p.strip() for p in re.split(r"[\n;；,，、]+", text or "") if p.strip()]
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import connections
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
-from zhaoshang.enterprises import rules
-from zhaoshang.enterprises.models import Enterprise, EnterpriseGram
+from zhaoshang.enterprises import rules, search_index
+from zhaoshang.enterprises.models import Enterprise
 
 # Tag filter values, shared by the list filter, the import template and the API.
 TAG_FILTERS: dict[str, Q] = {
@@ -33,43 +35,19 @@ def active_enterprises() -> Any:
 def search_enterprises(qs: QuerySet[Enterprise], term: str) -> QuerySet[Enterprise]:
     """Narrow ``qs`` to names or former names containing ``term``.
 
-    With two or more characters the gram index finds the candidates (every gram of the
-    term must be present); the substring is then confirmed, so a hit is exact."""
+    With two or more characters the full-text index of name grams finds the candidates
+    (every gram of the term must be present); the substring is then confirmed, so a hit is
+    exact.  See search_index.py."""
     term = (term or "").strip()
     if not term:
         return qs
-    grams = rules.query_grams(term)
     confirm = Q(name__icontains=term) | Q(former_names__icontains=term)
-    if not grams:
+    condition = search_index.holding_all(connections[qs.db], rules.query_grams(term))
+    if condition is None:
         return qs.filter(confirm)
-    if len(grams) == 1:
-        ids: Any = EnterpriseGram.objects.filter(gram=grams[0]).values("enterprise_id")
-    else:
-        ids = (
-            EnterpriseGram.objects.filter(gram__in=grams)
-            .values("enterprise_id")
-            .annotate(n=Count("gram"))
-            .filter(n=len(grams))
-            .values("enterprise_id")
-        )
-    # A rare term is best found from the index (a few hundred ids, then rowid lookups); a
-    # common one by walking the newest enterprises until a page is full.  Left to itself the
-    # planner always walks, which for a rare term with a filter means the whole registry.
-    rarest = (
-        EnterpriseGram.objects.filter(gram__in=grams).values("gram").annotate(n=Count("gram")).order_by("n").first()
-    )
-    if rarest is None:
-        return qs.none()
-    if rarest["n"] <= RARE_TERM_HITS:
-        return qs.filter(pk__in=list(ids.values_list("enterprise_id", flat=True))).filter(confirm)
-    # Common term: walk the newest enterprises and probe the (gram, enterprise) index for
-    # each, rather than first collecting the tens of thousands of ids that have the gram.
-    for gram in grams:
-        qs = qs.filter(Exists(EnterpriseGram.objects.filter(gram=gram, enterprise_id=OuterRef("pk"))))
-    return qs.filter(confirm)
-
-
-RARE_TERM_HITS = 1000
+    sql, params = condition
+    # The SQL is search_index's own text; the term reaches it only as a bound parameter.
+    return qs.filter(RawSQL(sql, params, output_field=BooleanField())).filter(confirm)  # noqa: S611
 
 
 def find_duplicates(*, name: str, exclude_id: int | None = None, limit: int = 5) -> list[Enterprise]:
@@ -88,12 +66,8 @@ def find_duplicates(*, name: str, exclude_id: int | None = None, limit: int = 5)
     if not grams:
         return []
     need = max(1, int(len(grams) * 0.6))
-    cand_ids = (
-        EnterpriseGram.objects.filter(gram__in=grams)
-        .values("enterprise_id")
-        .annotate(n=Count("gram"))
-        .filter(n__gte=need)
-        .values_list("enterprise_id", flat=True)[:200]
-    )
-    out = [e for e in qs.filter(pk__in=list(cand_ids)) if rules.is_near_duplicate(e.name, name)]
+    cand_ids = search_index.sharing_most(connections[qs.db], grams, need=need)
+    if cand_ids is None:
+        return []
+    out = [e for e in qs.filter(pk__in=cand_ids) if rules.is_near_duplicate(e.name, name)]
     return out[:limit]

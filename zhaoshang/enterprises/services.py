@@ -17,7 +17,6 @@ from zhaoshang.enterprises.models import (
     ChainNode,
     Enterprise,
     EnterpriseContact,
-    EnterpriseGram,
     EnterpriseRanking,
     RankingList,
 )
@@ -99,6 +98,7 @@ def clean_credit_code(value: str | None) -> str | None:
 def _prepare(enterprise: Enterprise) -> None:
     enterprise.name = (enterprise.name or "").strip()
     enterprise.name_key = rules.name_key(enterprise.name)
+    enterprise.search_grams = rules.index_text(enterprise.name, enterprise.former_names)
     enterprise.credit_code = clean_credit_code(enterprise.credit_code)
     enterprise.hq_province = rules.province_short(enterprise.hq_province)
 
@@ -108,13 +108,6 @@ def _refresh_flags(enterprise: Enterprise) -> None:
     enterprise.is_fortune500 = RankingList.FORTUNE500 in lists
     enterprise.is_china500 = RankingList.CHINA500 in lists
     enterprise.is_private500 = RankingList.PRIVATE500 in lists
-
-
-def reindex(enterprise: Enterprise) -> None:
-    """Rebuild the search grams of one enterprise's names."""
-    EnterpriseGram.objects.filter(enterprise=enterprise).delete()
-    grams = rules.names_for_index(enterprise.name, enterprise.former_names)
-    EnterpriseGram.objects.bulk_create([EnterpriseGram(gram=g, enterprise_id=enterprise.pk) for g in grams])
 
 
 def _check_duplicates(enterprise: Enterprise, confirm_not_duplicate: bool) -> None:
@@ -149,7 +142,6 @@ def enterprise_create(
     nodes = list(chain_nodes)
     if nodes:
         enterprise.chain_nodes.set(nodes)
-    reindex(enterprise)
     record_change(enterprise, action=ChangeAction.CREATE, after=_audit_state(enterprise))
     return enterprise
 
@@ -181,8 +173,6 @@ def enterprise_update(
     enterprise.save()
     if chain_nodes is not None:
         enterprise.chain_nodes.set(list(chain_nodes))
-    if name_changed:
-        reindex(enterprise)
     after = _audit_state(enterprise)
     if after != before:
         record_change(enterprise, action=ChangeAction.UPDATE, before=before, after=after)
@@ -253,8 +243,6 @@ def enterprise_merge(*, keep: Enterprise, absorb: Enterprise) -> Enterprise:
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
             if field.is_relation and field.related_model is Enterprise and model is not Enterprise:
-                if model is EnterpriseGram:
-                    continue
                 if model is EnterpriseRanking:
                     existing = set(EnterpriseRanking.objects.filter(enterprise=keep).values_list("list", "year"))
                     for r in EnterpriseRanking.objects.filter(enterprise=absorb):
@@ -298,12 +286,15 @@ def enterprise_merge(*, keep: Enterprise, absorb: Enterprise) -> Enterprise:
     keep.is_unicorn = keep.is_unicorn or absorb.is_unicorn
     keep.is_industry_leader = keep.is_industry_leader or absorb.is_industry_leader
     _refresh_flags(keep)
+    keep.search_grams = rules.index_text(keep.name, keep.former_names)
     keep.save()
-    reindex(keep)
     absorb.merged_into = keep
+    # A merged record is no longer searched: its names live on as the survivor's.
+    absorb.search_grams = ""
     _refresh_flags(absorb)
-    absorb.save(update_fields=["merged_into", "is_fortune500", "is_china500", "is_private500", "updated"])
-    EnterpriseGram.objects.filter(enterprise=absorb).delete()
+    absorb.save(
+        update_fields=["merged_into", "search_grams", "is_fortune500", "is_china500", "is_private500", "updated"]
+    )
     summary = ", ".join(f"{k}: {v}" for k, v in sorted(moved.items()))
     record_change(
         keep,

@@ -1,0 +1,110 @@
+"""Bulk writes of imports: plain-row inserts, and the writer thread that overlaps them with
+the import's own work.  What a user relies on: every row arrives with its values intact, reads
+in between see what was written, and a failure undoes the whole import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from zhaoshang.core.audit import audit_context, write_change_rows
+from zhaoshang.core.bulk import insert_rows, pipelined_inserts
+from zhaoshang.core.models import ChangeLog, ChangeSource
+from zhaoshang.core.tabular import reserve_ids, run_import
+from zhaoshang.enterprises.models import Enterprise
+from zhaoshang.enterprises.rules import index_text
+from zhaoshang.enterprises.selectors import active_enterprises, search_enterprises
+
+COLUMNS = ("id", "name", "name_key", "search_grams", "former_names", "registered_capital", "hq_province", "hq_city")
+
+
+def _row(pk: int, name: str, capital: Decimal | None) -> tuple[Any, ...]:
+    return (pk, name, name, index_text(name, ""), "", capital, "河南", "郑州")
+
+
+def _insert(rows: list[tuple[Any, ...]]) -> None:
+    table = Enterprise._meta.db_table
+    now = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
+    extra = ("created", "updated", "listing_exchange", "ticker", "is_unicorn", "is_industry_leader", "sme_level")
+    extra += ("business_scope", "notes", "is_fortune500", "is_china500", "is_private500", "owner_unit_id")
+    fill = (now, now, "", "", False, False, "", "", "", False, False, False, None)
+    insert_rows(table, (*COLUMNS, *extra), [(*r, *fill) for r in rows])
+
+
+def test_pipelined_rows_arrive_intact_and_reads_in_between_see_them(db: Any) -> None:
+    with transaction.atomic():
+        ids = reserve_ids(Enterprise, 3)
+        with pipelined_inserts():
+            _insert([_row(ids[0], "郑州宇通客车股份有限公司", Decimal("221393.13"))])
+            # A read inside the pipeline waits for the pending insert, so it sees it.
+            assert Enterprise.objects.filter(pk=ids[0]).exists()
+            _insert(
+                [
+                    _row(ids[1], "郑州煤矿机械集团股份有限公司", None),
+                    _row(ids[2], "中铁工程装备集团有限公司", Decimal("5")),
+                ]
+            )
+    stored = {e.pk: (e.name, e.registered_capital, e.is_unicorn) for e in Enterprise.objects.filter(pk__in=ids)}
+    assert stored == {
+        ids[0]: ("郑州宇通客车股份有限公司", Decimal("221393.13"), False),
+        ids[1]: ("郑州煤矿机械集团股份有限公司", None, False),
+        ids[2]: ("中铁工程装备集团有限公司", Decimal("5.00"), False),
+    }
+    # The search index follows rows written without any service.
+    assert set(search_enterprises(active_enterprises(), "装备").values_list("pk", flat=True)) == {ids[2]}
+
+
+def test_a_failed_insert_in_the_writer_reaches_the_caller_and_nothing_stays(db: Any) -> None:
+    before = Enterprise.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ids = reserve_ids(Enterprise, 2)
+        with pipelined_inserts():
+            _insert([_row(ids[0], "洛阳轴承集团股份有限公司", None)])
+            _insert([_row(ids[0], "同一编号的第二家", None)])  # the same primary key again
+            _insert([_row(ids[1], "不应写入的企业", None)])
+    assert Enterprise.objects.count() == before
+
+
+def test_change_rows_written_in_the_pipeline_keep_their_states(org: Any) -> None:
+    with audit_context(user=org.coordinator, source=ChangeSource.IMPORT), transaction.atomic(), pipelined_inserts():
+        write_change_rows(
+            [
+                (
+                    Enterprise,
+                    991,
+                    "郑州奥利弗电子科技有限公司",
+                    "create",
+                    None,
+                    {
+                        "name": "郑州奥利弗电子科技有限公司",
+                        "revenue": Decimal("1200.50"),
+                        "since": dt.date(2020, 5, 1),
+                    },
+                )
+            ]
+        )
+    entry = ChangeLog.objects.get(object_id=991)
+    assert (entry.user_id, entry.source, entry.after) == (
+        org.coordinator.pk,
+        "import",
+        {"name": "郑州奥利弗电子科技有限公司", "revenue": "1200.50", "since": "2020-05-01"},
+    )
+
+
+def test_an_import_refused_by_the_database_saves_nothing(org: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the records change underneath (here: an id the import counted on is taken by the
+    time it writes), the writer's failure rolls the whole import back with a clear message."""
+    from zhaoshang.enterprises import io as enterprise_io
+
+    taken = Enterprise.objects.create(name="已占用编号的企业", name_key="已占用编号的企业")
+
+    monkeypatch.setattr(enterprise_io, "reserve_ids", lambda model, count: [taken.pk + i for i in range(count)])
+    data = "企业名称\n新乡化纤股份有限公司\n安阳钢铁集团有限责任公司\n".encode()
+    before = (Enterprise.objects.count(), ChangeLog.objects.count())
+    result = run_import(resource="enterprises", data=data, filename="e.csv", user=org.coordinator, commit=True)
+    assert (result.ok, result.file_error) == (False, "导入期间记录发生了变化，未保存任何数据，请重试。")
+    assert (Enterprise.objects.count(), ChangeLog.objects.count()) == before
