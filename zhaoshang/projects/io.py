@@ -59,7 +59,7 @@ from zhaoshang.projects.models import (
     Stage,
     StageChange,
 )
-from zhaoshang.projects.services import facts_changed, move_errors
+from zhaoshang.projects.services import facts_changed, gate_errors, move_errors
 
 STAGE_NAMES: dict[str, str] = {
     rules.LEAD: "线索",
@@ -458,6 +458,18 @@ class ProjectResource(Resource):
 
         user_id = user.pk if getattr(user, "is_authenticated", False) else None
         field_keys = [k for k in _FIELD_ATTNAMES if k in present]
+        # Enterprises of new rows that start past lead, loaded at once for the gates.
+        gate_enterprises = Enterprise.objects.in_bulk(
+            sorted(
+                {
+                    enterprises[row.number]
+                    for row in rows
+                    if not row.values.get("id")
+                    and row.values.get("stage") not in (None, "", rules.LEAD)
+                    and enterprises.get(row.number)
+                }
+            )
+        )
         investor_column = "enterprise" if "enterprise" in present else "investor_name"
         for row in rows:
             values = row.values
@@ -512,6 +524,14 @@ class ProjectResource(Resource):
                             gettext("A new project can start at stage %(stage)s only with: %(facts)s.")
                             % {"stage": STAGE_NAMES[stage], "facts": "、".join(str(m) for m in missing)},
                         )
+                    elif stage != rules.LEAD:
+                        # The gates of later mechanisms (screening…) judge the new project as
+                        # the move from lead would, on an unsaved project built from the row.
+                        candidate = Project(**{k: v for k, v in attrs.items() if k != "stage"})
+                        if candidate.enterprise_id and candidate.enterprise_id in gate_enterprises:
+                            candidate.enterprise = gate_enterprises[candidate.enterprise_id]
+                        for message in gate_errors(candidate, stage):
+                            report(row.number, "stage", message)
                 attrs["stage"] = stage
                 attrs["priority_band"] = rules.priority_band(attrs.get("planned_investment"))
                 attrs["owner_id"] = user_id

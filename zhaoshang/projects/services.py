@@ -252,9 +252,18 @@ def move_errors(project: Project, target: str, reason: str = "") -> list[str]:
         resume_stage=project.held_at_stage or None,
     )
     errors = [str(e) for e in check.errors]
-    if target in rules.PIPELINE:
-        for gate in _GATES:
-            errors.extend(gate(project, target))
+    errors.extend(gate_errors(project, target))
+    return errors
+
+
+def gate_errors(project: Project, target: str) -> list[str]:
+    """What the registered gates say against ``project`` entering ``target`` (a pipeline
+    stage); the project may be unsaved, as when an import creates it at a later stage."""
+    if target not in rules.PIPELINE:
+        return []
+    errors: list[str] = []
+    for gate in _GATES:
+        errors.extend(gate(project, target))
     return errors
 
 
