@@ -65,6 +65,20 @@ def project(name: str, unit: Any, user: Any = None, stage: str = rules.LEAD, **d
                 project_move(project=p, target=rules.CONTACTED, user=user)
                 project_move(project=p, target=stage, user=user, reason="资金未到位")
             else:
+                if rules.PIPELINE.index(stage) >= rules.PIPELINE.index(rules.SIGNED):
+                    approve_for_signing(p)
                 project_move(project=p, target=stage, user=user)
             p.refresh_from_db()
     return p
+
+
+def approve_for_signing(p: Any, *, date: dt.date = dt.date(2023, 3, 1)) -> Any:
+    """Record a review meeting's approval of ``p`` (the rating procedure's outcome that lets
+    a project be signed), as set-up for tests about later stages."""
+    from django.utils import timezone
+
+    from zhaoshang.evaluation.models import Decision, ReviewMeeting
+
+    return ReviewMeeting.objects.create(
+        project=p, date=date, decision=Decision.APPROVED, decision_reason="联审通过", decided_at=timezone.now()
+    )

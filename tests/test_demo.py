@@ -170,6 +170,27 @@ class DemoDataTests(TestCase):
         assert set(ChangeLog.objects.values_list("source", flat=True)) == {"command"}
         assert ChangeLog.objects.filter(action="move").count() == StageChange.objects.exclude(from_stage="").count()
 
+    def test_every_project_is_scored_and_signing_went_through_the_rating_procedure(self) -> None:
+        from zhaoshang.evaluation.models import FastTrack, ProjectCondition, ReviewMeeting, Score
+        from zhaoshang.evaluation.selectors import procedure_of
+
+        assert Score.objects.count() == Project.objects.count()
+        assert Score.objects.filter(grade="A").exists() and Score.objects.exclude(grade="A").exists()
+        track = FastTrack.objects.select_related("project").get()
+        assert track.grade == "A" and "网络安全基地" in track.project.name
+        decided = ReviewMeeting.objects.exclude(decision="")
+        assert decided.exists()
+        for meeting in decided.prefetch_related("members", "opinions"):
+            assert {o.member_id for o in meeting.opinions.all()} == {m.pk for m in meeting.members.all()}
+        with_conditions = decided.filter(decision="conditions").first()
+        assert with_conditions is not None
+        assert ProjectCondition.objects.filter(meeting=with_conditions, project=with_conditions.project).exists()
+        assert ReviewMeeting.objects.filter(decision="", project__stage=rules.REVIEW).exists()  # one still open
+        # Whatever reached signing was fast-tracked or approved by a meeting first.
+        signed_or_later = rules.PIPELINE[rules.PIPELINE.index(rules.SIGNED) :]
+        for project in Project.objects.filter(stage__in=signed_or_later):
+            assert procedure_of(project.pk).cleared, project.name
+
     def test_running_it_again_adds_nothing(self) -> None:
         models = (
             Unit,

@@ -307,6 +307,10 @@ NAMED_PROJECTS: tuple[NamedProject, ...] = (
             "expected_output": _W("300000"),
             "expected_tax": _W("15000"),
             "expected_jobs": 800,
+            "rd_share": _W("12"),
+            "patents": 60,
+            "high_tech": True,
+            "funding_status": "secured",
             "first_contact_on": "2020-09-15",
             "signed_on": "2021-06-18",
             "registered_on": "2021-08-10",
@@ -501,3 +505,12 @@ STAGE_COUNTS: dict[str, int] = {
 
 GENERATED_ENTERPRISES = 320
 RANDOM_SEED = 20230311  # the day of the zone's promotion meeting
+
+# Evaluation: conditions a review meeting attaches to an approval (carried over as follow-up
+# items), and the project whose meeting is still waiting for its decision.
+REVIEW_CONDITIONS = (
+    "签约前落实项目用地指标，投资强度不低于园区底线",
+    "投产后三年内亩均税收达到园区底线",
+    "分期出资计划须经招商引资基金复核",
+)
+PENDING_REVIEW_PROJECT = "通达氧医用氧应用研发中心"

@@ -36,6 +36,8 @@ from zhaoshang.projects.services import credits_set, member_add, project_create,
 CENT = Decimal("0.01")
 _CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _REGISTERED_AT = rules.PIPELINE.index(rules.REGISTERED)
+_REVIEW_AT = rules.PIPELINE.index(rules.REVIEW)
+_SIGNED_AT = rules.PIPELINE.index(rules.SIGNED)
 
 # Units that lead projects, with how often generated projects fall to each.
 LEAD_UNIT_WEIGHTS: dict[str, int] = {
@@ -141,6 +143,7 @@ class _Builder:
         self.credit_codes: set[str] = set()
         self.tickers: set[str] = set()
         self.project_names: Counter[str] = Counter()
+        self.review_meetings = 0
 
     def build(self) -> None:
         self._load_industries()
@@ -151,6 +154,8 @@ class _Builder:
         self._generated_enterprises()
         self._named_projects()
         self._generated_projects()
+        self._screening_examples()
+        self._pending_meeting()
 
     # Reference data ------------------------------------------------------------------
 
@@ -401,6 +406,12 @@ class _Builder:
         """Move a project forward to ``target``, stage by stage or in one jump."""
         start = rules.PIPELINE.index(project.stage) if project.stage in rules.PIPELINE else 0
         end = rules.PIPELINE.index(target)
+        if start < _SIGNED_AT <= end:
+            # Signing waits for the rating procedure, held at review (see _rate).
+            if start < _REVIEW_AT:
+                self._advance(project, rules.REVIEW, jump=jump)
+            self._rate(project)
+            start = _REVIEW_AT
         steps = [target] if jump else list(rules.PIPELINE[start + 1 : end + 1])
         for stage in steps:
             project_move(project=project, target=stage, user=self.users["coordinator"])
@@ -599,6 +610,67 @@ class _Builder:
                     reason=rng.choice(data.DROP_REASONS),
                 )
 
+    # Evaluation: the rating procedure before signing -----------------------------------
+
+    def _rate(self, project: Project) -> None:
+        """Fast-track a project at review where it is eligible (grade A, screened "pass"),
+        else hold a review meeting: members, each one's opinion, and the decision (every third
+        meeting approves with a condition, which becomes a follow-up item)."""
+        from zhaoshang.evaluation.services import (
+            fast_track_confirm,
+            fast_track_errors,
+            meeting_create,
+            meeting_decide,
+            opinion_set,
+        )
+
+        project.refresh_from_db()
+        coordinator = self.users["coordinator"]
+        if not fast_track_errors(project):
+            fast_track_confirm(project=project, user=coordinator)
+            return
+        members = [coordinator, self.users["leader"]]
+        members += [w for w in self._writers_of(self._unit_key(project.lead_unit) or "") if w not in members][:1]
+        day = (project.signed_on or self.today) - dt.timedelta(days=12)
+        meeting = meeting_create(project=project, user=coordinator, date=day, members=members)
+        self.review_meetings += 1
+        condition = data.REVIEW_CONDITIONS[self.review_meetings % len(data.REVIEW_CONDITIONS)]
+        with_condition = self.review_meetings % 3 == 1
+        for i, member in enumerate(members):
+            if with_condition and i == len(members) - 1:
+                opinion_set(
+                    meeting=meeting, member=member, user=coordinator, opinion="conditions", conditions=condition
+                )
+            else:
+                opinion_set(meeting=meeting, member=member, user=coordinator, opinion="approve")
+        meeting_decide(
+            meeting=meeting,
+            user=coordinator,
+            decision="conditions" if with_condition else "approved",
+            reason="联审会议一致同意" if not with_condition else "联审会议同意，附条件",
+            conditions=condition if with_condition else "",
+        )
+
+    def _pending_meeting(self) -> None:
+        """A project at review awaiting its meeting's decision, with one opinion in."""
+        from zhaoshang.evaluation.services import meeting_create, opinion_set
+
+        project = Project.objects.filter(name=data.PENDING_REVIEW_PROJECT).first()
+        if project is None or project.stage != rules.REVIEW:
+            return
+        members = [self.users["coordinator"], self.users["leader"], self.users["park3"]]
+        meeting = meeting_create(project=project, user=self.users["coordinator"], date=self.today, members=members)
+        opinion_set(
+            meeting=meeting,
+            member=self.users["park3"],
+            user=self.users["park3"],
+            opinion="conditions",
+            conditions="研发中心须于签约后一年内取得医疗器械注册证",
+        )
+
+    def _screening_examples(self) -> None:
+        _ScreeningExamples.build(self)
+
     def _unit_key(self, unit: Unit | None) -> str | None:
         if unit is None:
             return None
@@ -638,3 +710,69 @@ class _Builder:
             (referral, "referral", Decimal("20")),
             (lead, "landing_service", Decimal("40")),
         ]
+
+
+class _ScreeningExamples:
+    """Projects that show the screening (三不招、五不搞) at work; fictional names."""
+
+    @staticmethod
+    def build(builder: _Builder) -> None:
+        codes = IndustryCode.objects.in_bulk(["3041", "3042", "3491"])
+        coordinator, leader = builder.users["coordinator"], builder.users["leader"]
+        common = {"source": "企业来访洽谈", "promotion_method": "by_business", "first_contact_on": builder.today}
+        # Blocked: a float flat-glass line is new capacity of an industry in severe overcapacity.
+        glass = project_create(
+            data={
+                **common,
+                "name": "华曜浮法平板玻璃生产线项目",
+                "investor_name": "华曜玻璃集团（示例）",
+                "lead_unit": builder.units["centre"],
+                "industry": codes["3041"],
+                "description": "拟建两条日熔化量600吨的浮法平板玻璃生产线。",
+                "planned_investment": Decimal("150000"),
+                "owner": coordinator,
+            },
+            user=coordinator,
+        )
+        builder._advance(glass, rules.NEGOTIATING, jump=True)
+        # Warned: the land asked is far more than the investment justifies.
+        robots = project_create(
+            data={
+                **common,
+                "name": "瑞澄机器人产业园项目",
+                "investor_name": "瑞澄智能装备（示例）",
+                "lead_unit": builder.units["park_sensor"],
+                "industry": codes["3491"],
+                "description": "工业机器人整机及零部件生产基地。",
+                "planned_investment": Decimal("16000"),
+                "fixed_asset_investment": Decimal("12000"),
+                "land_mu": Decimal("100"),
+                "expected_tax": Decimal("1500"),
+                "owner": coordinator,
+            },
+            user=coordinator,
+        )
+        builder._advance(robots, rules.NEGOTIATING, jump=True)
+        # Blocked by a keyword ("浮法") although it adds no flat-glass capacity: a leader lets it
+        # into review with a written reason, and the override shows on the project.
+        deep = project_create(
+            data={
+                **common,
+                "name": "宏瑞节能玻璃深加工项目",
+                "investor_name": "宏瑞节能玻璃（示例）",
+                "lead_unit": builder.units["centre"],
+                "industry": codes["3042"],
+                "description": "以外购浮法玻璃原片为原料，生产钢化、中空、夹层等节能玻璃，不新增平板玻璃产能。",
+                "planned_investment": Decimal("30000"),
+                "owner": coordinator,
+            },
+            user=coordinator,
+        )
+        builder._advance(deep, rules.NEGOTIATING, jump=True)
+        project_move(
+            project=deep,
+            target=rules.REVIEW,
+            user=leader,
+            reason="项目为玻璃深加工，不新增平板玻璃产能，经管委会专题会研究同意进入评审",
+            override=True,
+        )
