@@ -104,7 +104,7 @@ def test_rule_list_filters_by_family_category_and_kind(org: Any) -> None:
     assert all(c.startswith("3NO-OVERCAP-") for c in codes)
     assert "3NO-OVERCAP-SILICON-CODE" not in codes  # a warning
     html = page.content.decode()
-    assert "国发〔2013〕41号" in html and "category rule" in html
+    assert "国发〔2013〕41号" in html and "类别规则" in html
 
 
 def test_rule_detail_shows_basis_provenance_and_history(org: Any) -> None:
@@ -116,7 +116,7 @@ def test_rule_detail_shows_basis_provenance_and_history(org: Any) -> None:
     page = client_for(org.officer_b).get(reverse("screening:rule_detail", args=[rule.pk]))
     html = page.content.decode()
     assert page.status_code == 200
-    assert "本区" in html and "zone principle" in html
+    assert "本区" in html and "本区原则" in html
     [entry] = page.context["history"]
     assert entry.user_name == "coordinator" and entry.before["params"]["floor"] == "300"
     assert "320" in html
@@ -159,11 +159,11 @@ def test_bad_rule_input_shows_errors_and_changes_nothing(org: Any) -> None:
     data = {**_form_values(rule), "industry_prefixes": "3041, 30Z1", "params": "floor"}
     response = client_for(org.coordinator).post(reverse("screening:rule_edit", args=[rule.pk]), data)
     assert response.status_code == 200
-    assert "name=value" in response.content.decode()  # the parameter line is explained
+    assert "名称=数值" in response.content.decode()  # the parameter line is explained
     data["params"] = ""
     response = client_for(org.coordinator).post(reverse("screening:rule_edit", args=[rule.pk]), data)
     assert response.status_code == 200
-    assert "Not GB/T 4754-2017 codes: 30Z1." in response.content.decode()
+    assert "以下不是 GB/T 4754-2017 行业代码：30Z1。" in response.content.decode()
     assert Rule.objects.get(pk=rule.pk).industry_prefixes == ["3041"]
     assert (ChangeLog.objects.count(), services.current_version()) == (logs, 1)
 
