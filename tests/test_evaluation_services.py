@@ -23,6 +23,7 @@ from zhaoshang.core.tabular import run_import
 from zhaoshang.enterprises.models import ChainNode, IndustryChain
 from zhaoshang.evaluation import services
 from zhaoshang.evaluation.models import FastTrack, ProjectCondition, ReviewMeeting, ReviewOpinion, SchemeVersion, Score
+from zhaoshang.evaluation.selectors import hints_for
 from zhaoshang.evaluation.services import (
     condition_done,
     fast_track_confirm,
@@ -107,7 +108,8 @@ def test_a_project_is_scored_when_created_and_follows_its_facts(org: Any) -> Non
     score = score_of(p)
     assert score.grade == "B"
     assert [c["key"] for c in score.caps] == ["tax_floor"]
-    assert score.hints[0]["kind"] == "cap" and score.hints[0]["target"] == "25.00"
+    hint = hints_for(p.pk, score.version)[0]
+    assert hint["kind"] == "cap" and hint["target"] == "25.00"
     # A compliance veto: grade D whatever the score.
     project_update(project=Project.objects.get(pk=p.pk), data={"illegal_land_use": True})
     assert (score_of(p).grade, score_of(p).vetoes) == ("D", ["illegal_land_use"])
@@ -230,7 +232,9 @@ def test_fast_track_needs_grade_a_and_a_screening_pass(org: Any, screening: dict
     assert fast_track_errors(weaker) == ["The project is graded B; fast track needs grade A."]
     warned = strong(org, "有警示的项目")
     screening[warned.pk] = "warn"
-    assert fast_track_errors(warned) == ["The screening outcome is “warning”; fast track needs a pass without warnings."]
+    assert fast_track_errors(warned) == [
+        "The screening outcome is “warning”; fast track needs a pass without warnings."
+    ]
     early = strong(org, "洽谈中的项目", stage=rules.NEGOTIATING)
     assert fast_track_errors(early) == ["Only a project at review can be fast-tracked."]
     for p in (weaker, warned, early):

@@ -135,7 +135,6 @@ class Score(models.Model):
     vetoes = models.JSONField(_("vetoes fired"), default=list)
     caps = models.JSONField(_("hard thresholds hit"), default=list)
     missing = models.JSONField(_("missing facts"), default=list)
-    hints = models.JSONField(_("what would change the grade"), default=list)
     computed_at = models.DateTimeField(_("computed"))
 
     objects = RestrictedQuerySet.as_manager()

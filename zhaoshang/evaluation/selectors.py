@@ -41,18 +41,7 @@ _ENTERPRISE_FACTS = (
     "enterprise__sme_level",
     "enterprise__revenue",
 )
-FACT_COLUMNS = ("id", *_PROJECT_FACTS, "chain_node_id", "industry_id", *_ENTERPRISE_FACTS, "stage", "held_at_stage")
-
-# Stages at which a project is still to be rated: its score decides the procedure, so the
-# score keeps what would change its grade.  Past signing the grade decides nothing more, and
-# leaving those hints out saves most of a 100,000-project batch's time.
-_TO_BE_RATED = frozenset(("lead", "contacted", "negotiating", "review"))
-
-
-def wants_hints(row: Sequence[Any]) -> bool:
-    """Whether the project of a ``FACT_COLUMNS`` row is still to be rated."""
-    stage, held = row[25], row[26]
-    return stage in _TO_BE_RATED or (stage == "on_hold" and held in _TO_BE_RATED)
+FACT_COLUMNS = ("id", *_PROJECT_FACTS, "chain_node_id", "industry_id", *_ENTERPRISE_FACTS)
 
 
 def chain_prefixes() -> tuple[str, ...]:
@@ -111,6 +100,17 @@ def project_facts(project_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     ids = list(project_ids)
     reader = FactReader(chain_prefixes())
     return {row[0]: reader.facts(row) for row in facts_rows(Project.objects.filter(pk__in=ids))}
+
+
+def hints_for(project_id: int, version: SchemeVersion) -> list[dict[str, Any]]:
+    """What would change the project's grade under ``version``, worked out from its current
+    facts when a page asks (a few re-scorings of one project: well under a millisecond).
+    Scores do not store them: a batch of 100,000 projects would spend most of its time on
+    hints nobody reads."""
+    facts = project_facts([project_id]).get(project_id)
+    if facts is None:
+        return []
+    return list(rules.score(facts, version.spec(), hints=True).hints_json())
 
 
 def active_version() -> SchemeVersion | None:

@@ -46,8 +46,11 @@ def _fact_names(facts: list[str]) -> list[str]:
     return [str(rules.FACT_LABELS.get(f, f)) for f in facts]
 
 
-def score_view(score: Score | None, version: SchemeVersion | None = None) -> dict[str, Any] | None:
-    """A stored score as rows and sentences in the current language."""
+def score_view(
+    score: Score | None, version: SchemeVersion | None = None, *, with_hints: bool = False
+) -> dict[str, Any] | None:
+    """A stored score as rows and sentences in the current language; ``with_hints`` adds what
+    would change the grade, worked out from the project's current facts (one project's page)."""
     if score is None:
         return None
     version = version or score.version
@@ -80,7 +83,9 @@ def score_view(score: Score | None, version: SchemeVersion | None = None) -> dic
             for c in score.caps
         ],
         "missing": _fact_names(score.missing),
-        "hints": [selectors.hint_sentence(h, names) for h in score.hints],
+        "hints": [selectors.hint_sentence(h, names) for h in selectors.hints_for(score.project_id, version)]
+        if with_hints
+        else [],
         "radar": {
             "indicators": [{"name": r["name"], "max": 100} for r in rows],
             "series": [{"name": "", "value": [float(r["value"]) for r in rows]}],
@@ -119,7 +124,7 @@ def project_panel(request: HttpRequest, project: Any, can_change: bool) -> str:
             decision_form = DecisionForm(initial={"conditions": proposed})
     context = {
         "p": project,
-        "view": score_view(score),
+        "view": score_view(score, with_hints=True),
         "coordinates": coordinates,
         "can_change": can_change,
         "procedure": procedure,

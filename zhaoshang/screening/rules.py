@@ -21,7 +21,6 @@ the numeric checks, whatever the number of rules.
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -105,14 +104,19 @@ def section_of(code: str | None) -> str:
     return ""
 
 
+# Full-width ASCII (Ｐ２Ｐ, ＡＢＣ) and the ideographic space as their plain forms: the part of
+# NFKC that matters for matching keywords, at a fraction of its cost on Chinese text (whose
+# full-width punctuation makes nearly every text "not normalised").
+_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def fold(text: str) -> str:
-    """Text as keywords are matched: width-folded (NFKC) and case-folded."""
+    """Text as keywords are matched: full-width letters, digits and signs as plain ASCII,
+    and case-folded."""
     if not text:
         return ""
-    # The quick check is a hundred times cheaper than normalising text that is already
-    # normal, which nearly all Chinese text is.
-    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = text.translate(_WIDTH)
     return text.casefold()
 
 
