@@ -172,6 +172,7 @@ class Generator:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        self.fact_rng = random.Random(self.seed + 1)
         self._cities = vocab.CITIES
         self._city_cum = _cumulative(w for _c, _p, w, _d in vocab.CITIES)
         self._brand = list(vocab.BRAND_CHARS)
@@ -497,6 +498,7 @@ class Generator:
                 p["expected_output"] = _money(float(planned) * rng.uniform(0.8, 3.0))
                 p["expected_tax"] = _money(float(p["expected_output"]) * rng.uniform(0.03, 0.08))
                 p["expected_jobs"] = rng.randrange(20, 2000)
+            self._screening_facts(p, known)
             if p["industry_id"]:
                 nodes = self._nodes_by_division.get(p["industry_id"][:2], [])
                 if nodes and rng.random() < 0.5:
@@ -561,6 +563,37 @@ class Generator:
                     )
             insert_objects(StageChange, changes)
         self.project_count += len(ids)
+
+    def _screening_facts(self, p: dict[str, Any], known: bool) -> None:
+        """The facts screening and scoring read (land need, incentives, floor areas, technology,
+        funding, compliance), drawn from their own generator so that adding them left the
+        rest of the data as it was."""
+        rng = self.fact_rng
+        planned = p["planned_investment"]
+        if not known or planned is None:
+            return
+        if "land_mu" not in p and rng.random() < 0.6:
+            # Mostly near the zone's floor of 300 万元/亩, some far below it.
+            p["land_mu"] = _money(float(p["fixed_asset_investment"]) / rng.uniform(80, 900))
+        if "land_mu" in p:
+            p["land_needed_mu"] = _money(float(p["land_mu"]) * rng.uniform(0.55, 1.1))
+        if rng.random() < 0.4:
+            p["incentives_offered"] = _money(float(planned) * rng.uniform(0.005, 0.08))
+            p["commitment_years"] = rng.choice((5, 8, 10, 15))
+            p["incentives_tied_to_tax"] = rng.random() < 0.03
+        if rng.random() < 0.3:
+            area = rng.uniform(5000, 200000)
+            p["floor_area_m2"] = _money(area)
+            p["residential_area_m2"] = _money(area * rng.choice((0, 0, 0, 0.05, 0.3, 0.6)))
+            p["commercial_area_m2"] = _money(area * rng.choice((0, 0, 0.05, 0.1)))
+        if rng.random() < 0.5:
+            p["rd_share"] = _money(rng.uniform(0, 12))
+            p["patents"] = rng.randrange(0, 400)
+            p["high_tech"] = rng.random() < 0.35
+        p["funding_status"] = rng.choice(("", "secured", "committed", "partial", "unsecured"))
+        p["dishonest_party"] = rng.random() < 0.005
+        p["unresolved_penalties"] = rng.random() < 0.01
+        p["illegal_land_use"] = rng.random() < 0.005
 
 
 def _cumulative(weights: Iterable[float]) -> list[float]:

@@ -39,6 +39,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmups", type=int, default=3, help="untimed requests per URL first (default 3)")
     parser.add_argument("--skip-import", action="store_true", help="measure the pages only")
     parser.add_argument(
+        "--batch-projects",
+        type=int,
+        default=100_000,
+        help="projects to screen and score in one batch (default 100,000; 0 to skip)",
+    )
+    parser.add_argument(
         "--json", type=Path, default=DEFAULT_JSON, help=f"results file (default {DEFAULT_JSON.relative_to(ROOT)})"
     )
     parser.add_argument(
@@ -70,7 +76,7 @@ def execute(opts: argparse.Namespace, say: Callable[[str], None] = print) -> dic
     """Generate, measure and write the results; Django must be set up and migrated."""
     from django.test import Client
 
-    from bench import generate, importing, pages, report
+    from bench import batch, generate, importing, pages, report
 
     started = time.perf_counter()
     load_start = round(os.getloadavg()[0], 2)
@@ -132,6 +138,14 @@ def execute(opts: argparse.Namespace, say: Callable[[str], None] = print) -> dic
     if not opts.skip_import:
         say(f"import: {opts.import_rows:,} rows as XLSX and CSV, and a raw insert")
         results["import"] = importing.measure_import(gen, coordinator, rows=opts.import_rows, say=say)
+
+    if opts.batch_projects:
+        extra = max(0, opts.batch_projects - opts.projects)
+        say(f"batch: {extra:,} more projects, then screening and scoring all {opts.projects + extra:,}")
+        if extra:
+            gen.add_projects(extra)
+            generate.analyze()
+        results["batch"] = batch.measure_batch(say=say)
 
     results.update(
         {
