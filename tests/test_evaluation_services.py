@@ -226,6 +226,18 @@ def test_a_fast_track_clears_signing(org: Any, screening: dict[int, str]) -> Non
     assert "already cleared" in " ".join(fast_track_errors(Project.objects.get(pk=p.pk)))
 
 
+def test_a_fast_track_confirmed_outside_a_request_is_logged_under_the_coordinator(
+    org: Any, screening: dict[int, str]
+) -> None:
+    """A command or the demo loader passes ``user=``; the change log names that user, not the
+    system."""
+    p = strong(org)
+    with audit_context(source="command"):
+        fast_track_confirm(project=p, user=fresh(org.coordinator))
+    [entry] = [r for r in history_for(p) if r.message == "fast track confirmed"]
+    assert (entry.user_id, entry.user_name, entry.source) == (org.coordinator.pk, "coordinator", "command")
+
+
 def test_fast_track_needs_grade_a_and_a_screening_pass(org: Any, screening: dict[int, str]) -> None:
     weaker = strong(org, "一般项目", funding_status="partial")  # 82.75 - 6 = 76.75: grade B
     assert score_of(weaker).grade == "B"

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import orjson
 from django.contrib.contenttypes.models import ContentType
@@ -23,6 +24,9 @@ from django.utils import timezone
 
 from zhaoshang.core.bulk import insert_rows
 from zhaoshang.core.models import ChangeAction, ChangeLog, ChangeSource
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,34 @@ def current_context() -> AuditContext:
         # A write outside any declared context (a shell session, a script): still logged.
         return AuditContext(user_id=None, user_name="system", request_id=new_request_id(), source=ChangeSource.COMMAND)
     return ctx
+
+
+@contextlib.contextmanager
+def acting(user: Any) -> Iterator[AuditContext]:
+    """Attribute the writes of a service to the user it was called for.
+
+    Inside a request the context already names that user; a command calling a service
+    with ``user=`` would otherwise be logged as the system.  The request id and source of
+    the enclosing context are kept."""
+    ctx = current_context()
+    user_id = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
+    if user_id is None or user_id == ctx.user_id:
+        yield ctx
+        return
+    with audit_context(user=user, source=ctx.source, request_id=ctx.request_id) as inner:
+        yield inner
+
+
+def attributed(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a service taking ``user=`` inside ``acting(user)``, so that its change-log rows
+    name that user also when a command or the demo loader calls it."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with acting(kwargs.get("user")):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _jsonable(value: Any) -> Any:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from zhaoshang.core.audit import record_change, snapshot
+from zhaoshang.core.audit import attributed, record_change, snapshot
 from zhaoshang.core.bulk import insert_rows, pipelined_inserts
 from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import scope_for
@@ -113,6 +113,7 @@ def _ensure_default() -> SchemeVersion:
     return version
 
 
+@attributed
 @transaction.atomic
 def scheme_version_create(
     *,
@@ -354,6 +355,7 @@ def fast_track_errors(project: Any) -> list[str]:
     return errors
 
 
+@attributed
 @transaction.atomic
 def fast_track_confirm(*, project: Any, user: Any) -> FastTrack:
     """A coordinator confirms in one click that an eligible project skips the review meeting."""
@@ -380,6 +382,7 @@ def fast_track_confirm(*, project: Any, user: Any) -> FastTrack:
     return track
 
 
+@attributed
 @transaction.atomic
 def meeting_create(*, project: Any, user: Any, date: dt.date, members: Sequence[Any]) -> ReviewMeeting:
     """Convene a review meeting (联审会) on a project at review, with its members."""
@@ -398,6 +401,7 @@ def meeting_create(*, project: Any, user: Any, date: dt.date, members: Sequence[
     return meeting
 
 
+@attributed
 @transaction.atomic
 def opinion_set(*, meeting: ReviewMeeting, member: Any, user: Any, opinion: str, conditions: str = "") -> ReviewOpinion:
     """Record (or change, until the decision) a member's opinion.  A member records their
@@ -426,6 +430,7 @@ def opinion_set(*, meeting: ReviewMeeting, member: Any, user: Any, opinion: str,
     return record
 
 
+@attributed
 @transaction.atomic
 def meeting_decide(
     *, meeting: ReviewMeeting, user: Any, decision: str, reason: str = "", conditions: str = ""
@@ -464,6 +469,7 @@ def meeting_decide(
     return meeting
 
 
+@attributed
 @transaction.atomic
 def condition_done(*, condition: ProjectCondition, user: Any, done: bool = True) -> ProjectCondition:
     """Mark a follow-up condition as met (or reopen it)."""

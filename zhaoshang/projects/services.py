@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhaoshang.core.audit import AuditContext, audit_context, current_context, record_change, snapshot
+from zhaoshang.core.audit import acting, record_change, snapshot
 from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import scope_for
 from zhaoshang.projects import rules
@@ -118,20 +117,8 @@ class MoveRefused(ValidationError):
         super().__init__(self.reasons, code="move_refused")
 
 
-@contextlib.contextmanager
-def _acting(user: Any) -> Iterator[AuditContext]:
-    """Attribute the writes of a service to the user it was called for.
-
-    Inside a request the context already names that user; a command calling a service
-    with ``user=`` would otherwise be logged as the system.  The request id and source of
-    the enclosing context are kept."""
-    ctx = current_context()
-    user_id = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
-    if user_id is None or user_id == ctx.user_id:
-        yield ctx
-        return
-    with audit_context(user=user, source=ctx.source, request_id=ctx.request_id) as acting:
-        yield acting
+# The writes of a service are the calling user's (see core.audit.acting).
+_acting = acting
 
 
 def _prepare(project: Project) -> None:

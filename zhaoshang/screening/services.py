@@ -7,6 +7,7 @@ facts in bulk, calls them and writes the verdicts in bulk.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from zhaoshang.core.audit import record_change, snapshot
+from zhaoshang.core.audit import attributed, record_change, snapshot
 from zhaoshang.core.bulk import insert_rows, pipelined_inserts
 from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import scope_for
@@ -209,12 +210,20 @@ def screen_all(progress: Callable[[int], None] | None = None) -> int:
         last = rows[-1][0]
         chunks.append(rows)
     done = 0
-    with pipelined_inserts():
-        for rows in chunks:
-            insert_rows(Verdict._meta.db_table, columns, list(_verdict_rows(rows, compiled, version, stamp)))
-            done += len(rows)
-            if progress is not None:
-                progress(len(rows))
+    # Millions of short-lived objects: the cyclic collector would rescan the growing heap
+    # again and again (as in the scoring batch); nothing here makes reference cycles.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with pipelined_inserts():
+            for rows in chunks:
+                insert_rows(Verdict._meta.db_table, columns, list(_verdict_rows(rows, compiled, version, stamp)))
+                done += len(rows)
+                if progress is not None:
+                    progress(len(rows))
+    finally:
+        if collecting:
+            gc.enable()
     return done
 
 
@@ -444,6 +453,7 @@ def _after_catalogue_change() -> int:
     return screen_all()
 
 
+@attributed
 @transaction.atomic
 def rule_create(*, data: Mapping[str, Any], user: Any) -> Rule:
     """Add a rule to the catalogue (coordinators and leaders), then re-screen every project."""
@@ -460,6 +470,7 @@ def rule_create(*, data: Mapping[str, Any], user: Any) -> Rule:
     return rule
 
 
+@attributed
 @transaction.atomic
 def rule_update(*, rule: Rule, data: Mapping[str, Any], user: Any) -> Rule:
     """Change a rule (coordinators and leaders), then re-screen every project.
@@ -491,6 +502,7 @@ def rule_update(*, rule: Rule, data: Mapping[str, Any], user: Any) -> Rule:
     return rule
 
 
+@attributed
 @transaction.atomic
 def rule_set_active(*, rule: Rule, active: bool, user: Any, reason: str = "") -> Rule:
     """Deactivate (or reactivate) a rule, with an optional reason in the change log."""
@@ -510,6 +522,7 @@ def rule_deactivate(*, rule: Rule, user: Any, reason: str = "") -> Rule:
     return rule_set_active(rule=rule, active=False, user=user, reason=reason)
 
 
+@attributed
 @transaction.atomic
 def entry_set_active(*, entry: CatalogueEntry, active: bool, user: Any) -> CatalogueEntry:
     """Take a catalogue entry out of the screening or back in."""
