@@ -132,6 +132,9 @@ class _Generated:
 class _Builder:
     def __init__(self, rng: random.Random, today: dt.date) -> None:
         self.rng = rng
+        # The facts screening and scoring read come from their own generator, so that the
+        # rest of the demo (names, stages, units) stays as it was.
+        self.fact_rng = random.Random(rng.random())
         self.today = today
         self.units: dict[str, Unit] = {}
         self.users: dict[str, Any] = {}
@@ -474,6 +477,31 @@ class _Builder:
             name = f"{name}（{self.project_names[name]}期）"
         return name
 
+    def _rating_facts(self, values: dict[str, Any], planned: Decimal) -> None:
+        """What a promotion officer learns while negotiating: the plant's land and its need,
+        investment, output and tax, technology and funding.  Drawn within the zone's floors
+        (300 万元/亩, 25 万元/亩 of tax; land asked near the need), so that these projects pass
+        screening and spread over the grades by their strength."""
+        rng = self.fact_rng
+        fixed = values.setdefault("fixed_asset_investment", _money(planned * Decimal(str(rng.uniform(0.5, 0.9)))))
+        if "land_mu" not in values:
+            intensity = Decimal(rng.randint(320, 1_500))
+            values["land_mu"] = max(Decimal("5.00"), _money(fixed / intensity))
+        values["land_needed_mu"] = _money(values["land_mu"] * Decimal(str(rng.uniform(0.85, 1.0))))
+        if "expected_output" not in values:
+            output = planned * Decimal(str(rng.uniform(0.8, 2.5)))
+            values["expected_output"] = _money(output)
+            values["expected_tax"] = _money(output * Decimal(str(rng.uniform(0.03, 0.08))))
+        # Tax per 亩 at least the floor of 25 万元.
+        values["expected_tax"] = max(
+            values["expected_tax"], _money(values["land_mu"] * Decimal(str(rng.uniform(26, 60))))
+        )
+        if rng.random() < 0.7:
+            values["rd_share"] = _money(rng.uniform(1, 12))
+            values["patents"] = rng.randint(0, 300)
+            values["high_tech"] = rng.random() < 0.5
+        values["funding_status"] = rng.choice(("secured", "committed", "committed", "partial", "unsecured"))
+
     def _generated_projects(self) -> None:
         rng = self.rng
         unit_keys = list(LEAD_UNIT_WEIGHTS)
@@ -546,6 +574,8 @@ class _Builder:
             if reach >= rules.PIPELINE.index(rules.LAND_ACQUIRED):
                 intensity = Decimal(rng.randint(300, 1_500))
                 values["land_mu"] = max(Decimal("5.00"), _money(values["fixed_asset_investment"] / intensity))
+            if reach >= rules.PIPELINE.index(rules.NEGOTIATING):
+                self._rating_facts(values, planned)
 
             confidential = (
                 confidential_left > 0
