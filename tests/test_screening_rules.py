@@ -14,29 +14,12 @@ import pytest
 
 from zhaoshang.screening import rules
 from zhaoshang.screening.models import CatalogueEntry, Rule
+from zhaoshang.screening.services import RULE_FIELDS
 
 DATA = Path(__file__).resolve().parent.parent / "zhaoshang" / "screening" / "data" / "catalogue.json"
 GBT = Path(__file__).resolve().parent.parent / "zhaoshang" / "enterprises" / "data" / "gbt4754_2017.json"
 SHIPPED = json.loads(DATA.read_text(encoding="utf-8"))
-RULE_KEYS = (
-    "code",
-    "family",
-    "category",
-    "kind",
-    "basis",
-    "provenance",
-    "item_number",
-    "item_text",
-    "source",
-    "industry_prefixes",
-    "keywords",
-    "keyword_facts",
-    "except_terms",
-    "numeric_check",
-    "params",
-    "message_zh",
-    "message_en",
-)
+RULE_KEYS = tuple(f for f in RULE_FIELDS if f != "active")
 
 
 def shipped_specs() -> list[rules.RuleSpec]:

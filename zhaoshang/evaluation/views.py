@@ -410,9 +410,7 @@ def request_language() -> str:
     return get_language() or ""
 
 
-@login_required
-def scheme(request: HttpRequest) -> HttpResponse:
-    version = selectors.active_version()
+def _scheme_page(request: HttpRequest, version: SchemeVersion | None) -> HttpResponse:
     if version is None:
         raise Http404
     return render(
@@ -420,18 +418,16 @@ def scheme(request: HttpRequest) -> HttpResponse:
         "evaluation/scheme.html",
         {**_version_context(version), "versions": selectors.versions(), "can_edit": _coordinates(request.user)},
     )
+
+
+@login_required
+def scheme(request: HttpRequest) -> HttpResponse:
+    return _scheme_page(request, selectors.active_version())
 
 
 @login_required
 def scheme_version(request: HttpRequest, number: int) -> HttpResponse:
-    version = selectors.versions().filter(number=number).first()
-    if version is None:
-        raise Http404
-    return render(
-        request,
-        "evaluation/scheme.html",
-        {**_version_context(version), "versions": selectors.versions(), "can_edit": _coordinates(request.user)},
-    )
+    return _scheme_page(request, selectors.versions().filter(number=number).first())
 
 
 @login_required
