@@ -181,3 +181,17 @@ def test_the_index_is_rebuilt_when_the_database_lost_it(registry: dict[str, Ente
     assert found("通达") == {"郑州市通达氧应用开发有限公司"}
     add("新乡通达电缆有限公司")
     assert found("通达") == {"郑州市通达氧应用开发有限公司", "新乡通达电缆有限公司"}
+
+
+def test_imported_enterprises_are_found_and_later_ones_too(registry: dict[str, Enterprise], org: Any) -> None:
+    """An import indexes its new rows in one statement (the per-row trigger paused inside its
+    transaction); afterwards the trigger works again for every other write."""
+    from zhaoshang.core.tabular import run_import
+
+    data = "企业名称,曾用名\n洛阳栾川钼业集团股份有限公司,洛阳钼业\n新乡化纤股份有限公司,\n".encode()
+    result = run_import(resource="enterprises", data=data, filename="e.csv", user=org.coordinator, commit=True)
+    assert result.ok and result.created == 2
+    assert found("钼业") == {"洛阳栾川钼业集团股份有限公司"}
+    assert found("化纤") == {"新乡化纤股份有限公司"}
+    add("新乡白鹭化纤集团有限责任公司")
+    assert found("化纤") == {"新乡化纤股份有限公司", "新乡白鹭化纤集团有限责任公司"}

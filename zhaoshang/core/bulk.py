@@ -10,6 +10,7 @@ import contextlib
 import contextvars
 import datetime as dt
 import queue
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -45,6 +46,21 @@ def insert_rows(
     _insert(default_connection, table, columns, rows, nested_json=nested_json)
 
 
+def execute(sql: str, params: Sequence[Any] = ()) -> None:
+    """Run one statement, in order with the bulk inserts (on the writer thread inside
+    ``pipelined_inserts``, so the caller does not wait for the inserts before it)."""
+    pipe = _PIPE.get()
+    if pipe is not None:
+        pipe.put(lambda connection, background: _execute(connection, sql, params))
+        return
+    _execute(default_connection, sql, params)
+
+
+def _execute(connection: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+
+
 def _insert(
     connection: BaseDatabaseWrapper,
     table: str,
@@ -67,16 +83,26 @@ def _insert(
                 for row in rows:
                     copy.write_row(row)
             return
-        # One statement per chunk runs wholly inside SQLite, without Python's lock: for a
-        # writer thread that is what lets it overlap the caller (executemany takes the
-        # lock back for every row).  In the caller's own thread it only pays off for narrow
-        # tables, and rows that carry JSON documents (the change log) would have them
-        # escaped and parsed twice.
-        if (
-            connection.vendor == "sqlite"
-            and ((background and not nested_json) or len(columns) <= 4)
-            and sqlite_has_json(cursor)
-        ):
+        if connection.vendor == "sqlite" and background:
+            # On the writer thread: many rows per statement, so that SQLite does the work of
+            # a whole statement without Python's lock (executemany takes the lock back for
+            # every row, and would wait on the preparing thread each time).
+            per = max(1, _max_variables(connection) // len(columns))
+            many = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * per)
+            for start in range(0, len(rows), per):
+                part = rows[start : start + per]
+                values = (
+                    many if len(part) == per else ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(part))
+                )
+                cursor.execute(
+                    f"INSERT INTO {qn(table)} ({names}) VALUES {values}",  # noqa: S608
+                    [value for row in part for value in row],
+                )
+            return
+        # In the caller's own thread, one ``INSERT … SELECT FROM json_each(?)`` per chunk
+        # pays off for narrow tables; rows that carry JSON documents (the change log) would
+        # have them escaped and parsed twice.
+        if connection.vendor == "sqlite" and len(columns) <= 4 and not nested_json and sqlite_has_json(cursor):
             picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
             sql = f"INSERT INTO {qn(table)} ({names}) SELECT {picks} FROM json_each(%s)"  # noqa: S608
             encode = _json_default(connection)
@@ -87,6 +113,15 @@ def _insert(
         sql = f"INSERT INTO {qn(table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
         for start in range(0, len(rows), BATCH):
             cursor.executemany(sql, rows[start : start + BATCH])
+
+
+def _max_variables(connection: BaseDatabaseWrapper) -> int:
+    """Parameters SQLite takes in one statement (32,766 in current builds, 999 in old ones)."""
+    raw = connection.connection
+    try:
+        return int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    except (AttributeError, sqlite3.Error):  # Python < 3.11 has no getlimit
+        return 999
 
 
 JSON_CHUNK = 20_000
@@ -124,9 +159,11 @@ class _Pipeline:
 
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         self.connection = connection
-        self.jobs: queue.Queue[tuple[str, Sequence[str], list[Sequence[Any]], bool] | None] = queue.Queue(maxsize=8)
+        # Unbounded: the rows are in memory already, and a full queue would stall the caller.
+        self.jobs: queue.Queue[Callable[[BaseDatabaseWrapper, bool], None] | None] = queue.Queue()
         self.error: BaseException | None = None
         self.failed = False
+        self.draining = False
         self.thread = threading.Thread(target=self._run, name="bulk-writer", daemon=True)
 
     def _run(self) -> None:
@@ -137,21 +174,36 @@ class _Pipeline:
                     return
                 if not self.failed:
                     try:
-                        table, columns, rows, nested_json = job
-                        _insert(self.connection, table, columns, rows, background=True, nested_json=nested_json)
+                        # While the caller waits for the writer it holds no work of its own:
+                        # plain executemany is then the cheaper way in.
+                        job(self.connection, not self.draining)
                     except BaseException as exc:  # handed to the caller at the next wait
                         self.error = exc
                         self.failed = True
             finally:
                 self.jobs.task_done()
 
-    def submit(self, table: str, columns: Sequence[str], rows: list[Sequence[Any]], nested_json: bool) -> None:
+    def put(self, job: Callable[[BaseDatabaseWrapper, bool], None]) -> None:
         self.raise_error()
-        self.jobs.put((table, columns, rows, nested_json))
+        self.jobs.put(job)
+
+    def submit(self, table: str, columns: Sequence[str], rows: list[Sequence[Any]], nested_json: bool) -> None:
+        # In parts, so that the way each part goes in can follow what the caller is doing.
+        for start in range(0, len(rows), JSON_CHUNK):
+            part = rows[start : start + JSON_CHUNK]
+            self.put(
+                lambda connection, background, part=part: _insert(  # type: ignore[misc]
+                    connection, table, columns, part, background=background, nested_json=nested_json
+                )
+            )
 
     def wait(self) -> None:
         """Block until every submitted insert is written; raise the first failure."""
-        self.jobs.join()
+        self.draining = True
+        try:
+            self.jobs.join()
+        finally:
+            self.draining = False
         self.raise_error()
 
     def raise_error(self) -> None:

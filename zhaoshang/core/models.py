@@ -50,15 +50,22 @@ class ChangeLog(models.Model):
     after an account is renamed or removed.
     """
 
-    time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    time = models.DateTimeField(_("time"), auto_now_add=True)
+    # Indexes: every import writes a row per record, so only those the pages read are kept
+    # (an object's history; a user's recent changes on the home page; a request's changes).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
     )
     user_name = models.CharField(_("user name"), max_length=150, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
     source = models.CharField(_("source"), max_length=16, choices=ChangeSource.choices, default=ChangeSource.WEB)
     action = models.CharField(_("action"), max_length=16, choices=ChangeAction.choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, db_index=False)
     object_id = models.BigIntegerField()
     object_repr = models.CharField(_("object"), max_length=200)
     before = models.JSONField(_("before"), null=True, blank=True)
@@ -68,7 +75,10 @@ class ChangeLog(models.Model):
     class Meta:
         verbose_name = _("change")
         verbose_name_plural = _("change log")
-        indexes = [models.Index(fields=["content_type", "object_id", "-time"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-time"]),
+            models.Index(fields=["user", "-time"], name="core_changelog_user_recent"),
+        ]
         ordering = ["-time", "-id"]
 
     def __str__(self) -> str:

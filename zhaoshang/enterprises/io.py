@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from operator import mul
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.core.audit import snapshot
+from zhaoshang.core.bulk import execute
 from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import Scope
 from zhaoshang.core.tabular import (
@@ -53,7 +55,7 @@ from zhaoshang.core.tabular import (
     reserve_ids,
     update_rows,
 )
-from zhaoshang.enterprises import rules
+from zhaoshang.enterprises import rules, search_index
 from zhaoshang.enterprises.models import (
     ChainNode,
     Enterprise,
@@ -385,6 +387,10 @@ def _ranking_texts(rankings: Iterable[tuple[str, int, int]]) -> list[str]:
     return [f"{code}:{year}:{rank}" for code, year, rank in sorted(rankings)]
 
 
+# New rows per hand-over to the database while an import writes.
+WRITE_PART = 10_000
+
+
 class EnterpriseResource(Resource):
     """Import and export of the enterprise registry."""
 
@@ -682,27 +688,38 @@ class EnterpriseResource(Resource):
         now = timezone.now()
         i_name, i_former = writer.index["name"], writer.index["former_names"]
         ids = reserve_ids(Enterprise, len(data.creates))
-        rows: list[list[Any]] = []
         i_grams = writer.index["search_grams"]
         links: list[tuple[int, int]] = []
         rankings: list[tuple[int, str, int, int]] = []
         entries: list[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]] = []
-        for pk, create in zip(ids, data.creates, strict=True):
-            row = create.row
-            rows.append(row)
-            name = row[i_name]
-            # The database's full-text index picks the grams up from the row itself.
-            row[i_grams] = rules.index_text(name, row[i_former])
-            if create.nodes:
-                links.extend((pk, node) for node in create.nodes)
-            if create.rankings:
-                rankings.extend((pk, code, year, rank) for code, year, rank in create.rankings)
-            after = writer.snapshot(row)
-            after["chain_nodes"] = sorted(create.nodes)
-            if create.rankings:
-                after["rankings"] = _ranking_texts(create.rankings)
-            entries.append((Ref(Enterprise, pk, name), ChangeAction.CREATE, None, after))
-        writer.insert(ids, rows)
+        pause, index_new = search_index.bulk_statements(connection, ids[0], ids[-1]) if ids else ([], [])
+        for sql, params in pause:
+            execute(sql, params)
+        # Handed over in parts, so that the database is writing the first rows while the
+        # next ones are prepared (see core.bulk.pipelined_inserts).
+        for start in range(0, len(ids), WRITE_PART):
+            part_ids = ids[start : start + WRITE_PART]
+            rows: list[list[Any]] = []
+            for pk, create in zip(part_ids, data.creates[start : start + WRITE_PART], strict=True):
+                row = create.row
+                rows.append(row)
+                name = row[i_name]
+                # The database's full-text index picks the grams up from the row itself.
+                row[i_grams] = rules.index_text(name, row[i_former])
+                if create.nodes:
+                    links.extend((pk, node) for node in create.nodes)
+                if create.rankings:
+                    rankings.extend((pk, code, year, rank) for code, year, rank in create.rankings)
+                after = writer.snapshot(row)
+                after["chain_nodes"] = sorted(create.nodes)
+                if create.rankings:
+                    after["rankings"] = _ranking_texts(create.rankings)
+                entries.append((Ref(Enterprise, pk, name), ChangeAction.CREATE, None, after))
+            writer.insert(part_ids, rows)
+            log_changes(entries)
+            entries = []
+        for sql, params in index_new:
+            execute(sql, params)
 
         if data.updates:
             stamp = writer.stamp

