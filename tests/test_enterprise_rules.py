@@ -152,3 +152,24 @@ def test_rules_import_no_model_and_no_database() -> None:
         for alias in node.names
     ]
     assert not [m for m in imported if m and (m.startswith("django.db") or m.endswith("models"))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "郑州奥利弗电子科技有限公司",
+        "三六零（北京）科技有限公司",
+        "ＡＣＭＥ　Ｒｏｂｏｔｉｃｓ（郑州）有限公司",
+        "洛阳Ｌｉｇｈｔ－Ｔｅｃｈ，新材料【集团】",
+        "Ｏｌｉｖｅｒ＆Ｃｏ．，Ｌｔｄ．",
+        "①号工厂 ㈱株式会社",
+        "",
+    ],
+)
+def test_folding_skips_normalising_only_where_it_changes_nothing(text: str) -> None:
+    """Names are folded as NFKC, lower case, without punctuation, whichever way is quicker."""
+    import unicodedata
+
+    from zhaoshang.enterprises.rules import _PUNCT, _fold
+
+    assert _fold(text) == _PUNCT.sub("", unicodedata.normalize("NFKC", text).lower())

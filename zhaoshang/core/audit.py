@@ -190,7 +190,7 @@ def write_change_rows(
     def encode(state: dict[str, Any]) -> str:
         # Values in the forms ``snapshot`` gives (Decimal and dates as text); Chinese text
         # as it is, not escaped.  JSON text suits SQLite and PostgreSQL's COPY alike.
-        return orjson.dumps(state, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+        return orjson.dumps(state, default=_json_default).decode()
 
     content_types: dict[type[models.Model], int] = {}
     values: list[tuple[Any, ...]] = []

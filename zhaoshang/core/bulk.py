@@ -87,17 +87,19 @@ def _insert(
             # On the writer thread: many rows per statement, so that SQLite does the work of
             # a whole statement without Python's lock (executemany takes the lock back for
             # every row, and would wait on the preparing thread each time).
+            # The driver's own cursor with its own placeholders: Django's wrapper would
+            # rewrite a statement of thousands of placeholders every time (errors are still
+            # turned into Django's own).
             per = max(1, _max_variables(connection) // len(columns))
-            many = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * per)
-            for start in range(0, len(rows), per):
-                part = rows[start : start + per]
-                values = (
-                    many if len(part) == per else ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(part))
-                )
-                cursor.execute(
-                    f"INSERT INTO {qn(table)} ({names}) VALUES {values}",  # noqa: S608
-                    [value for row in part for value in row],
-                )
+            one = "(" + ", ".join(["?"] * len(columns)) + ")"
+            head = f"INSERT INTO {qn(table)} ({names}) VALUES "  # noqa: S608
+            many = head + ", ".join([one] * per)
+            raw = cursor.cursor
+            with connection.wrap_database_errors:
+                for start in range(0, len(rows), per):
+                    part = rows[start : start + per]
+                    sql = many if len(part) == per else head + ", ".join([one] * len(part))
+                    raw.execute(sql, [value for row in part for value in row])
             return
         # In the caller's own thread, one ``INSERT … SELECT FROM json_each(?)`` per chunk
         # pays off for narrow tables; rows that carry JSON documents (the change log) would

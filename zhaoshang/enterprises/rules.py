@@ -37,12 +37,22 @@ REVENUE_LEADER_WAN = Decimal("1000000")  # 百亿级: revenue ≥ 10 bn CNY = 1,
 _LEGAL_FORMS_COMPACT = tuple(_PUNCT.sub("", form) for form in _LEGAL_FORMS)
 
 
+def _fold(text: str) -> str:
+    """Width-folded (NFKC), lower-case, without punctuation.  Punctuation goes first: most
+    names are then already normal and skip the costly normalisation (their full-width
+    brackets and commas are what made them not normal); the result is the same."""
+    text = _PUNCT.sub("", text or "")
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
+        text = _PUNCT.sub("", unicodedata.normalize("NFKC", text))
+    return text.lower()
+
+
 def name_key(name: str) -> str:
     """A comparison key: width-folded, lower-case, without punctuation or legal form.
 
     Legal forms are stripped until none is left at the end, so that "三六零股份公司" and
     "三六零集团股份有限公司" share the key "三六零"; at least two characters remain."""
-    text = _PUNCT.sub("", unicodedata.normalize("NFKC", name or "").lower())
+    text = _fold(name)
     stripped = True
     while stripped:
         stripped = False
@@ -57,7 +67,7 @@ def name_key(name: str) -> str:
 def bigrams(text: str) -> set[str]:
     """Overlapping two-character grams of the text, after folding; a one-character
     text yields itself.  These feed the search index."""
-    folded = _PUNCT.sub("", unicodedata.normalize("NFKC", text or "").lower())
+    folded = _fold(text)
     if len(folded) < 2:
         return {folded} if folded else set()
     return {folded[i : i + 2] for i in range(len(folded) - 1)}
@@ -66,7 +76,7 @@ def bigrams(text: str) -> set[str]:
 def query_grams(term: str) -> list[str]:
     """The fewest grams that cover the search term: every gram of the term must be present
     in a hit, and a non-overlapping cover (plus the last gram) is enough to narrow."""
-    folded = _PUNCT.sub("", unicodedata.normalize("NFKC", term or "").lower())
+    folded = _fold(term)
     if len(folded) < 2:
         return []
     grams = [folded[i : i + 2] for i in range(0, len(folded) - 1, 2)]
