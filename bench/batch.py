@@ -3,8 +3,8 @@ scheme in one go (what ``manage.py rescreen`` and a new scheme version do), besi
 to just read those projects' facts.
 
 The read is the floor any batch pays: the same projects, the fact columns screening and
-scoring read (theirs and their enterprises'), fetched in keyset chunks, with nothing computed
-or written.
+scoring read (theirs and their enterprises'), fetched as the batch fetches them, with nothing
+computed or written.
 """
 
 from __future__ import annotations
@@ -17,26 +17,18 @@ from django.db import transaction
 
 from zhaoshang.projects.models import Project
 
-CHUNK = 5000
-
 
 def read_seconds() -> tuple[float, int]:
     """Seconds to read what the batch reads: every project's facts that screening and scoring
-    look at, and its enterprise's, in the same keyset chunks, through the same ORM."""
+    look at, and its enterprise's, the way the batch reads them (``core.bulk.plain_values``)."""
+    from zhaoshang.core.bulk import plain_values
     from zhaoshang.evaluation.selectors import FACT_COLUMNS
     from zhaoshang.screening.services import _READ_FIELDS
 
     fields = list(dict.fromkeys(["id", *_READ_FIELDS, *FACT_COLUMNS]))
     start = time.perf_counter()
-    count = 0
-    last = 0
-    while True:
-        rows = list(Project.objects.filter(pk__gt=last).order_by("pk").values_list(*fields)[:CHUNK])
-        if not rows:
-            break
-        last = rows[-1][0]
-        count += len(rows)
-    return time.perf_counter() - start, count
+    rows = plain_values(Project.objects.order_by("pk"), fields)
+    return time.perf_counter() - start, len(rows)
 
 
 def measure_batch(say: Callable[[str], None] = print) -> dict[str, Any]:

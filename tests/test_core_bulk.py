@@ -108,3 +108,31 @@ def test_an_import_refused_by_the_database_saves_nothing(org: Any, monkeypatch: 
     result = run_import(resource="enterprises", data=data, filename="e.csv", user=org.coordinator, commit=True)
     assert (result.ok, result.file_error) == (False, "导入期间记录发生了变化，未保存任何数据，请重试。")
     assert (Enterprise.objects.count(), ChangeLog.objects.count()) == before
+
+
+def test_plain_values_give_what_the_orm_gives(org: Any) -> None:
+    """A batch reads without the ORM's converters; the values must still be the same."""
+    from zhaoshang.core.bulk import plain_values
+    from zhaoshang.projects.models import Project
+    from zhaoshang.projects.services import project_create
+
+    e = Enterprise.objects.create(name="郑州宇通客车股份有限公司", name_key="郑州宇通客车", is_unicorn=True)
+    project_create(
+        data={
+            "name": "新能源客车扩产项目",
+            "enterprise": e,
+            "lead_unit": org.park_a,
+            "planned_investment": Decimal("120000.50"),
+            "land_mu": Decimal("88.80"),
+            "incentives_tied_to_tax": True,
+            "patents": 12,
+        },
+        user=org.officer_a,
+    )
+    fields = ("id", "name", "planned_investment", "land_mu", "expected_tax", "incentives_tied_to_tax", "patents")
+    fields += ("enterprise__is_unicorn", "enterprise_id", "industry_id")
+    fast = plain_values(Project.objects.order_by("pk"), fields)
+    assert fast == list(Project.objects.order_by("pk").values_list(*fields))
+    assert [type(v) for v in fast[0][2:6]] == [Decimal, Decimal, type(None), bool]
+    with pytest.raises(TypeError):
+        plain_values(Project.objects.all(), ("signed_on",))

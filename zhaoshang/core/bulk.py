@@ -252,6 +252,61 @@ def pipelined_inserts(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     pipe.raise_error()
 
 
+def plain_values(queryset: Any, fields: Sequence[str]) -> list[tuple[Any, ...]]:
+    """``queryset.values_list(*fields)`` for a batch over many rows: the same values, read
+    without the ORM's per-value converters, which cost more than the rest of the read.
+
+    On SQLite, decimals arrive as numbers and yes/no as 0/1: they are turned into Decimal and
+    bool here (other kinds of field the ORM would convert are refused, so nothing reaches a
+    caller in another form than the ORM would give).  Other databases return proper types."""
+    kinds = [_column_kind(queryset.model, name) for name in fields]
+    qs = queryset.values_list(*fields)
+    if connections[qs.db].vendor != "sqlite":
+        return list(qs)
+    sql, params = qs.query.sql_with_params()
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    todo = [(i, kind) for i, kind in enumerate(kinds) if kind]
+    if not todo:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, kind in todo:
+            value = values[i]
+            if value is None:
+                continue
+            if kind == "bool":
+                values[i] = bool(value)
+            elif value.__class__ is float:
+                values[i] = Decimal(repr(value))
+            elif value.__class__ is not Decimal:
+                values[i] = Decimal(value)
+        out.append(tuple(values))
+    return out
+
+
+def _column_kind(model: Any, name: str) -> str:
+    """ "decimal", "bool" or "" for a values_list name (relations followed through ``__``)."""
+    from django.db import models
+
+    field: Any = None
+    for part in name.split("__"):
+        field = model._meta.get_field(part)
+        if field.is_relation and field.related_model is not None:
+            model = field.related_model
+    if field.is_relation:
+        field = field.target_field
+    if isinstance(field, models.DecimalField):
+        return "decimal"
+    if isinstance(field, models.BooleanField):
+        return "bool"
+    if isinstance(field, models.DateField | models.TimeField | models.JSONField | models.UUIDField):
+        raise TypeError(f"plain_values does not convert {name} ({type(field).__name__})")
+    return ""
+
+
 def sqlite_has_json(cursor: Any) -> bool:
     """Whether this SQLite has the JSON functions (built in since 3.38, optional before)."""
     global _JSON1

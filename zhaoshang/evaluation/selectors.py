@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from zhaoshang.core.bulk import plain_values
 from zhaoshang.evaluation import rules
 from zhaoshang.evaluation.models import FastTrack, ReviewMeeting, SchemeVersion, Score
 
@@ -89,8 +90,8 @@ class FactReader:
 
 
 def facts_rows(queryset: QuerySet[Any], chunk_size: int = 5000) -> Iterator[tuple[Any, ...]]:
-    """The scored columns of every project of ``queryset`` (enterprise joined), in chunks."""
-    yield from queryset.order_by().values_list(*FACT_COLUMNS).iterator(chunk_size=chunk_size)
+    """The scored columns of every project of ``queryset`` (enterprise joined)."""
+    yield from plain_values(queryset.order_by(), FACT_COLUMNS)
 
 
 def project_facts(project_ids: Iterable[int]) -> dict[int, dict[str, Any]]:

@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from zhaoshang.core.audit import attributed, record_change, snapshot
-from zhaoshang.core.bulk import insert_rows, pipelined_inserts
+from zhaoshang.core.bulk import insert_rows, pipelined_inserts, plain_values
 from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import scope_for
 from zhaoshang.enterprises.models import IndustryCode
@@ -139,7 +139,7 @@ def screen_project(project: Project) -> rules.VerdictResult:
 def _fact_rows(ids: Sequence[int]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        yield from Project.objects.filter(pk__in=chunk).order_by().values_list(*_READ_FIELDS)
+        yield from plain_values(Project.objects.filter(pk__in=chunk).order_by(), _READ_FIELDS)
 
 
 def _write(rows: list[tuple[Any, ...]], *, replace: Sequence[int]) -> None:
@@ -191,30 +191,24 @@ def screen_projects(ids: Iterable[int]) -> dict[int, str]:
 def screen_all(progress: Callable[[int], None] | None = None) -> int:
     """Re-screen every project against the current catalogue; return how many.
 
-    Reads the facts in chunks (keyset on the id, one query per chunk), screens them with
-    the pure rules and writes the verdicts in bulk.  ``progress(n)`` is told after each
-    chunk how many projects it held."""
+    Reads every project's facts in one query, screens them with the pure rules chunk by
+    chunk and writes the verdicts in bulk.  ``progress(n)`` is told after each chunk how many
+    projects it held."""
     compiled = catalogue()
     version = current_version()
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
     Verdict.objects.all().delete()
     columns = _verdict_columns()
-    # Every project's facts first (keyset chunks), then the rules chunk by chunk while a
-    # writer thread stores the previous chunk's verdicts: no read has to wait for a write.
-    chunks: list[list[Any]] = []
-    last = 0
-    while True:
-        rows = list(Project.objects.filter(pk__gt=last).order_by("pk").values_list(*_READ_FIELDS)[: CHUNK * 5])
-        if not rows:
-            break
-        last = rows[-1][0]
-        chunks.append(rows)
     done = 0
     # Millions of short-lived objects: the cyclic collector would rescan the growing heap
     # again and again (as in the scoring batch); nothing here makes reference cycles.
     collecting = gc.isenabled()
     gc.disable()
     try:
+        # Every project's facts first, then the rules chunk by chunk while a writer thread
+        # stores the previous chunk's verdicts: no read has to wait for a write.
+        every = plain_values(Project.objects.order_by("pk"), _READ_FIELDS)
+        chunks = [every[start : start + CHUNK * 5] for start in range(0, len(every), CHUNK * 5)]
         with pipelined_inserts():
             for rows in chunks:
                 insert_rows(Verdict._meta.db_table, columns, list(_verdict_rows(rows, compiled, version, stamp)))
