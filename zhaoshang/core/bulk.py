@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -99,7 +100,7 @@ def _insert(
                 for start in range(0, len(rows), per):
                     part = rows[start : start + per]
                     sql = many if len(part) == per else head + ", ".join([one] * len(part))
-                    raw.execute(sql, [value for row in part for value in row])
+                    raw.execute(sql, list(chain.from_iterable(part)))
             return
         # In the caller's own thread, one ``INSERT … SELECT FROM json_each(?)`` per chunk
         # pays off for narrow tables; rows that carry JSON documents (the change log) would
