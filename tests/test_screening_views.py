@@ -107,6 +107,22 @@ def test_rule_list_filters_by_family_category_and_kind(org: Any) -> None:
     assert "国发〔2013〕41号" in html and "类别规则" in html
 
 
+def test_rule_list_filters_active_and_inactive_rules(org: Any) -> None:
+    from zhaoshang.screening.services import rule_deactivate
+
+    rule_deactivate(rule=Rule.objects.get(code="5NO-P2P-INVESTOR"), user=org.coordinator, reason="并入 5NO-P2P")
+    viewer = client_for(org.viewer_a)
+
+    def codes(**query: str) -> set[str]:
+        page = viewer.get(reverse("screening:rules"), query)
+        assert page.status_code == 200
+        return {r.code for r in page.context["page"].items}
+
+    assert codes(active="false") == {"5NO-P2P-INVESTOR"}
+    assert "5NO-P2P-INVESTOR" not in codes(active="true") and "5NO-P2P" in codes(active="true")
+    assert "5NO-P2P-INVESTOR" in codes() and "全部" in viewer.get(reverse("screening:rules")).content.decode()
+
+
 def test_rule_detail_shows_basis_provenance_and_history(org: Any) -> None:
     rule = Rule.objects.get(code="5NO-LAND-INTENSITY")
     coordinator = client_for(org.coordinator)

@@ -15,11 +15,19 @@ class RuleFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(label=_("Category"), choices=Category.choices)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Kind.choices)
     provenance = django_filters.ChoiceFilter(label=_("Provenance"), choices=Provenance.choices)
-    active = django_filters.BooleanFilter(label=_("Active"), widget=django_filters.widgets.BooleanWidget())
+    active = django_filters.ChoiceFilter(
+        label=_("Active"),
+        choices=[("true", _("active")), ("false", _("inactive"))],
+        empty_label=_("all"),
+        method="filter_active",
+    )
 
     class Meta:
         model = Rule
         fields: list[str] = []
+
+    def filter_active(self, qs: QuerySet[Rule], name: str, value: str) -> QuerySet[Rule]:
+        return qs.filter(active=value == "true")
 
     def filter_q(self, qs: QuerySet[Rule], name: str, value: str) -> QuerySet[Rule]:
         value = value.strip()
