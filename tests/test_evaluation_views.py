@@ -191,6 +191,23 @@ def test_the_ranking_orders_by_score_within_each_personas_scope(org: Any, projec
     assert client_for(org.officer_b).get(reverse("evaluation:ranking")).context["page"].items[0].outcome == "pass"
 
 
+def test_the_ranking_filters_by_screening_outcome(org: Any, projects: dict[str, Project]) -> None:
+    # Land far beyond what the plant needs: screening blocks it (through its own service).
+    blocked = project(
+        "园区A圈地项目",
+        org.park_a,
+        org.officer_a,
+        stage=rules.NEGOTIATING,
+        land_mu=Decimal("300"),
+        land_needed_mu=Decimal("100"),
+    )
+    coordinator = client_for(org.coordinator)
+    assert ranked_names(coordinator, "?outcome=block") == [blocked.name]
+    assert blocked.name not in ranked_names(coordinator, "?outcome=pass")
+    assert "园区B生物医药项目" in ranked_names(coordinator, "?outcome=pass")
+    assert ranked_names(client_for(org.officer_b), "?outcome=block") == []  # not in park B's scope
+
+
 def _queries(client: Any, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200

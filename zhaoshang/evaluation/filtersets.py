@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.enterprises.models import IndustryChain
 from zhaoshang.evaluation.models import Grade
+from zhaoshang.evaluation.services import OUTCOME_LABELS, screening_projects_with
 from zhaoshang.projects.filtersets import ProjectFilter
 from zhaoshang.projects.models import Project
 
@@ -19,9 +20,15 @@ class RankingFilter(ProjectFilter):
     chain = django_filters.ModelChoiceFilter(
         label=_("Industry chain"), queryset=IndustryChain.objects.all(), method="filter_chain"
     )
+    outcome = django_filters.ChoiceFilter(
+        label=_("Screening"), choices=list(OUTCOME_LABELS.items()), method="filter_outcome"
+    )
 
     def filter_grade(self, qs: QuerySet[Project], name: str, value: str) -> QuerySet[Project]:
         return qs.filter(evaluation_score__grade=value) if value else qs
 
     def filter_chain(self, qs: QuerySet[Project], name: str, value: Any) -> QuerySet[Project]:
         return qs.filter(chain_node__chain=value) if value else qs
+
+    def filter_outcome(self, qs: QuerySet[Project], name: str, value: str) -> QuerySet[Project]:
+        return qs.filter(pk__in=screening_projects_with(value)) if value else qs

@@ -323,11 +323,18 @@ def screening_outcomes(project_ids: Iterable[int]) -> dict[int, str]:
     return dict(outcomes(list(project_ids)))
 
 
+def screening_projects_with(outcome: str) -> Any:
+    """Ids of the projects screened with ``outcome`` (a subquery), from screening's service."""
+    from zhaoshang.screening.services import projects_with_outcome
+
+    return projects_with_outcome(outcome)
+
+
 # -- the rating procedure -----------------------------------------------------------------------
 
 
 # Screening's outcome codes as the user reads them (the same words as screening's own).
-_OUTCOME_LABELS = {"pass": gettext_lazy("pass"), "warn": gettext_lazy("warning"), "block": gettext_lazy("blocked")}
+OUTCOME_LABELS = {"pass": gettext_lazy("pass"), "warn": gettext_lazy("warning"), "block": gettext_lazy("blocked")}
 
 
 def fast_track_errors(project: Any) -> list[str]:
@@ -348,7 +355,7 @@ def fast_track_errors(project: Any) -> list[str]:
     if outcome != "pass":
         errors.append(
             _("The screening outcome is “%(outcome)s”; fast track needs a pass without warnings.")
-            % {"outcome": _OUTCOME_LABELS.get(outcome, outcome) if outcome else _("unknown")}
+            % {"outcome": OUTCOME_LABELS.get(outcome, outcome) if outcome else _("unknown")}
         )
     if selectors.procedure_of(project.pk).cleared:
         errors.append(_("The project is already cleared for signing."))

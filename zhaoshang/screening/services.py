@@ -221,6 +221,12 @@ def screen_all(progress: Callable[[int], None] | None = None) -> int:
     return done
 
 
+def projects_with_outcome(outcome: str) -> Any:
+    """The ids of the projects whose verdict is ``outcome``, as a subquery other mechanisms'
+    lists can filter on (``pk__in=``) without reading screening's tables themselves."""
+    return Verdict.objects.filter(outcome=outcome).values("project_id")
+
+
 @transaction.atomic
 def outcomes(project_ids: Iterable[int]) -> dict[int, str]:
     """ "pass", "warn" or "block" for each of these projects, computing and storing a verdict
