@@ -11,7 +11,6 @@ import contextvars
 import datetime as dt
 import queue
 import sqlite3
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
@@ -24,7 +23,6 @@ from django.db import connection as default_connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 BATCH = 5000
-SWITCH_INTERVAL = 0.00005
 
 
 def insert_rows(
@@ -42,7 +40,8 @@ def insert_rows(
         return
     pipe = _PIPE.get()
     if pipe is not None:
-        pipe.submit(table, columns, list(rows), nested_json)
+        rows = list(rows)
+        pipe.put(lambda connection: _insert(connection, table, columns, rows, background=True))
         return
     _insert(default_connection, table, columns, rows, nested_json=nested_json)
 
@@ -52,7 +51,7 @@ def execute(sql: str, params: Sequence[Any] = ()) -> None:
     ``pipelined_inserts``, so the caller does not wait for the inserts before it)."""
     pipe = _PIPE.get()
     if pipe is not None:
-        pipe.put(lambda connection, background: _execute(connection, sql, params))
+        pipe.put(lambda connection: _execute(connection, sql, params))
         return
     _execute(default_connection, sql, params)
 
@@ -163,10 +162,9 @@ class _Pipeline:
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         self.connection = connection
         # Unbounded: the rows are in memory already, and a full queue would stall the caller.
-        self.jobs: queue.Queue[Callable[[BaseDatabaseWrapper, bool], None] | None] = queue.Queue()
+        self.jobs: queue.Queue[Callable[[BaseDatabaseWrapper], None] | None] = queue.Queue()
         self.error: BaseException | None = None
         self.failed = False
-        self.draining = False
         self.thread = threading.Thread(target=self._run, name="bulk-writer", daemon=True)
 
     def _run(self) -> None:
@@ -177,36 +175,20 @@ class _Pipeline:
                     return
                 if not self.failed:
                     try:
-                        # While the caller waits for the writer it holds no work of its own:
-                        # plain executemany is then the cheaper way in.
-                        job(self.connection, not self.draining)
+                        job(self.connection)
                     except BaseException as exc:  # handed to the caller at the next wait
                         self.error = exc
                         self.failed = True
             finally:
                 self.jobs.task_done()
 
-    def put(self, job: Callable[[BaseDatabaseWrapper, bool], None]) -> None:
+    def put(self, job: Callable[[BaseDatabaseWrapper], None]) -> None:
         self.raise_error()
         self.jobs.put(job)
 
-    def submit(self, table: str, columns: Sequence[str], rows: list[Sequence[Any]], nested_json: bool) -> None:
-        # In parts, so that the way each part goes in can follow what the caller is doing.
-        for start in range(0, len(rows), JSON_CHUNK):
-            part = rows[start : start + JSON_CHUNK]
-            self.put(
-                lambda connection, background, part=part: _insert(  # type: ignore[misc]
-                    connection, table, columns, part, background=background, nested_json=nested_json
-                )
-            )
-
     def wait(self) -> None:
         """Block until every submitted insert is written; raise the first failure."""
-        self.draining = True
-        try:
-            self.jobs.join()
-        finally:
-            self.draining = False
+        self.jobs.join()
         self.raise_error()
 
     def raise_error(self) -> None:
@@ -234,10 +216,6 @@ def pipelined_inserts(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     conn = connections[using]
     pipe = _Pipeline(conn)
     conn.inc_thread_sharing()
-    switch = sys.getswitchinterval()
-    # The writer takes Python's lock back after every row the database has taken; with the
-    # default 5 ms hand-over it would wait on the preparing thread far longer than it writes.
-    sys.setswitchinterval(SWITCH_INTERVAL)
     pipe.thread.start()
     token = _PIPE.set(pipe)
     try:
@@ -248,7 +226,6 @@ def pipelined_inserts(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         _PIPE.reset(token)
         pipe.jobs.put(None)
         pipe.thread.join()
-        sys.setswitchinterval(switch)
         conn.dec_thread_sharing()
     pipe.raise_error()
 
