@@ -432,7 +432,11 @@ class ProjectResource(Resource):
         wanted = sorted({row.values["id"] for row in rows if row.values.get("id")})
         instances: dict[int, Project] = {}
         for chunk in chunks(wanted):
-            instances.update((p.pk, p) for p in Project.objects.restrict(user, "change").filter(pk__in=chunk))
+            # With their enterprise: the gates of a stage change read its business scope.
+            instances.update(
+                (p.pk, p)
+                for p in Project.objects.restrict(user, "change").filter(pk__in=chunk).select_related("enterprise")
+            )
         credits: dict[int, list[str]] = defaultdict(list)
         members: dict[int, list[int]] = defaultdict(list)
         for chunk in chunks(sorted(instances)):
