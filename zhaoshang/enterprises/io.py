@@ -362,7 +362,6 @@ class _Update:
     enterprise: Enterprise
     before: dict[str, Any]
     after: dict[str, Any]
-    names_changed: bool
     nodes: tuple[int, ...] | None
     rankings: tuple[tuple[str, int, int], ...] | None
 
@@ -646,7 +645,6 @@ class EnterpriseResource(Resource):
             old_nodes = sorted(nodes_of.get(target, []))
             old_ranks = sorted(ranks_of.get(target, []))
             before = {**snapshot(enterprise), "chain_nodes": old_nodes}
-            old_names = (enterprise.name, enterprise.former_names)
             for k in field_keys:
                 if k in values:
                     setattr(enterprise, _FIELD_ATTNAMES[k], values[k])
@@ -673,7 +671,6 @@ class EnterpriseResource(Resource):
                     enterprise,
                     before,
                     after,
-                    old_names != (enterprise.name, enterprise.former_names),
                     tuple(new_nodes) if new_nodes != old_nodes else None,
                     tuple(new_ranks) if new_ranks != old_ranks else None,
                 )
