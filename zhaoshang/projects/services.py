@@ -117,10 +117,6 @@ class MoveRefused(ValidationError):
         super().__init__(self.reasons, code="move_refused")
 
 
-# The writes of a service are the calling user's (see core.audit.acting).
-_acting = acting
-
-
 def _prepare(project: Project) -> None:
     project.name = (project.name or "").strip()
     project.investor_name = (project.investor_name or "").strip()
@@ -154,7 +150,7 @@ def project_create(*, data: dict[str, Any], user: Any = None) -> Project:
     project.stage = Stage.LEAD
     project.stage_changed_at = timezone.now()
     project.full_clean()
-    with _acting(user) as ctx:
+    with acting(user) as ctx:
         project.save()
         if project.owner_id:
             ProjectMember.objects.create(project=project, user_id=project.owner_id, role=MemberRole.OWNER)
@@ -304,7 +300,7 @@ def project_move(*, project: Project, target: str, user: Any, reason: str = "", 
     text = reason.strip()
     if overridden:
         text = _("OVERRIDE by leader: %(reason)s (gates: %(gates)s)") % {"reason": text, "gates": "; ".join(errors)}
-    with _acting(user) as ctx:
+    with acting(user) as ctx:
         change = StageChange.objects.create(
             project=locked,
             user_id=ctx.user_id,
