@@ -982,8 +982,16 @@ class RowWriter:
         return [values.get(name, default) for name, default in zip(self.attnames, self.defaults, strict=True)]
 
     def snapshot(self, row: Sequence[Any]) -> dict[str, Any]:
-        """The change-log state of a new row (Decimals and dates are encoded on writing)."""
-        return {name: row[i] for i, name in self.logged}
+        """The change-log state of a new row, as ``audit.creation_state`` keeps it: the
+        values given, amounts as text (dates are encoded on writing)."""
+        state: dict[str, Any] = {}
+        for i, name in self.logged:
+            value = row[i]
+            if value.__class__ is Decimal:  # before any comparison: a Decimal's is slow
+                state[name] = str(value)
+            elif not (value is None or value is False or value == ""):
+                state[name] = value
+        return state
 
     def insert(self, ids: Sequence[int], rows: Sequence[list[Any]]) -> None:
         """Insert the rows with these ids.  The rows are handed over: each gets its id

@@ -104,8 +104,9 @@ class Enterprise(BaseModel):
     member sees every enterprise; changing one is for coordinators and the unit that
     recorded it."""
 
-    # The index text is derived from the names, which the history already shows.
-    audit_exclude = (*BaseModel.audit_exclude, "search_grams")
+    # The comparison key and the index text are derived from the names, which the history
+    # already shows.
+    audit_exclude = (*BaseModel.audit_exclude, "name_key", "search_grams")
 
     name = models.CharField(_("name"), max_length=200, db_index=True)
     name_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
