@@ -38,6 +38,8 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import repeat
+from operator import or_
 from typing import Any, ClassVar, cast
 
 from django.apps import apps as django_apps
@@ -310,10 +312,89 @@ def _text_of(value: Any) -> str:
     return str(value).strip()
 
 
+Failures = list[tuple[int, str]]  # (index in the column, message)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or (value.__class__ is str and value.isspace())
+
+
+def parse_each(parse: Callable[[Any], Any], values: Sequence[Any], empty: Any) -> tuple[list[Any], Failures]:
+    """A column's cells parsed one by one: blank cells give ``empty``, a cell that fails
+    gives ``empty`` and its message."""
+    out: list[Any] = []
+    failures: Failures = []
+    append = out.append
+    for index, value in enumerate(values):
+        if value is None or value == "" or (value.__class__ is str and value.isspace()):
+            append(empty)
+            continue
+        try:
+            append(parse(value))
+        except CellError as exc:
+            append(empty)
+            failures.append((index, exc.message))
+    return out, failures
+
+
+def parse_distinct(parse: Callable[[Any], Any], values: Sequence[Any], empty: Any) -> tuple[list[Any], Failures]:
+    """A column of few distinct texts (codes, yes/no, unit names) parsed once per distinct
+    text.  Anything but text (numbers and dates from a workbook) is parsed cell by cell, so
+    that 1, 1.0 and TRUE are never taken for one another."""
+    try:
+        distinct = set(values)
+    except TypeError:  # an unhashable cell: not from a reader, but then plainly
+        return parse_each(parse, values, empty)
+    if any(value.__class__ is not str for value in distinct):
+        return parse_each(parse, values, empty)
+    known: dict[str, Any] = {}
+    bad: dict[str, str] = {}
+    for value in distinct:
+        if value == "" or value.isspace():
+            known[value] = empty
+            continue
+        try:
+            known[value] = parse(value)
+        except CellError as exc:
+            known[value] = empty
+            bad[value] = exc.message
+    out = [known[value] for value in values]
+    failures = [(index, bad[value]) for index, value in enumerate(values) if value in bad] if bad else []
+    return out, failures
+
+
+class _Slow:
+    """Marks a cell that a fast path left to the full parser."""
+
+
+SLOW: Any = _Slow()
+
+
+def finish_slow(
+    out: list[Any], values: Sequence[Any], parse: Callable[[Any], Any], empty: Any
+) -> tuple[list[Any], Failures]:
+    """Parse, one by one, the cells that a column's fast path marked ``SLOW``."""
+    failures: Failures = []
+    for index in [i for i, v in enumerate(out) if v is SLOW]:
+        value = values[index]
+        if _blank(value):
+            out[index] = empty
+            continue
+        try:
+            out[index] = parse(value)
+        except CellError as exc:
+            out[index] = empty
+            failures.append((index, exc.message))
+    return out, failures
+
+
 class Kind:
     """How a column's cells become values and back."""
 
     empty: Any = None
+    # The same text always gives the same value, and a column holds few distinct texts
+    # (codes, yes/no, names of units or places): parse each distinct text once.
+    repeats: bool = False
 
     def bind(self, lookups: Mapping[str, Any]) -> Callable[[Any], Any]:
         """The parser for one import (lookup kinds capture their preloaded tables here)."""
@@ -321,6 +402,14 @@ class Kind:
 
     def parse(self, value: Any) -> Any:
         raise NotImplementedError
+
+    def parse_column(self, parse: Callable[[Any], Any], values: Sequence[Any]) -> tuple[list[Any], Failures]:
+        """Every cell of a column, as ``parse`` (from ``bind``) gives it; blank cells give
+        ``empty``.  Kinds override this with a fast path for cells in their plain form,
+        leaving every other cell to ``parse``, so that values and messages are the same."""
+        if self.repeats:
+            return parse_distinct(parse, values, self.empty)
+        return parse_each(parse, values, self.empty)
 
     def to_cell(self, value: Any) -> Any:
         return value
@@ -345,6 +434,22 @@ class Text(Kind):
             )
         return text
 
+    def parse_column(self, parse: Callable[[Any], Any], values: Sequence[Any]) -> tuple[list[Any], Failures]:
+        if self.repeats or type(self).parse is not Text.parse:
+            return super().parse_column(parse, values)
+        try:
+            out = [value.strip() for value in values]
+        except AttributeError:  # numbers or empty cells from a workbook
+            return parse_each(parse, values, self.empty)
+        # Texts that need more than stripping: a neutralised formula, or one too long.
+        longest = max(map(len, out), default=0)
+        limit = self.max_length if self.max_length is not None and longest > self.max_length else longest
+        if longest > limit or "\n'" in "\n" + "\n".join(out):
+            for index, text in enumerate(out):
+                if text[:1] == "'" or len(text) > limit:
+                    out[index] = SLOW
+        return finish_slow(out, values, parse, self.empty)
+
 
 def _decimal(value: Any) -> Decimal:
     if type(value) is float:
@@ -365,6 +470,18 @@ class Money(Kind):
         self.limit = Decimal(10) ** (max_digits - decimal_places)
         self.quantum = Decimal(1).scaleb(-decimal_places)
         self.places = decimal_places
+        # A plain amount within the limit, at most as precise as kept: no rounding needed.
+        whole = rf"[0-9]{{1,{max_digits - decimal_places}}}"
+        self._plain = re.compile(whole + (rf"(?:\.[0-9]{{1,{decimal_places}}})?" if decimal_places else ""))
+
+    def parse_column(self, parse: Callable[[Any], Any], values: Sequence[Any]) -> tuple[list[Any], Failures]:
+        plain = self._plain.fullmatch
+        quantum = self.quantum
+        try:
+            out = [Decimal(value).quantize(quantum) if plain(value) else SLOW for value in values]
+        except TypeError:  # numbers or empty cells from a workbook
+            return parse_each(parse, values, self.empty)
+        return finish_slow(out, values, parse, self.empty)
 
     def parse(self, value: Any) -> Decimal:
         given = value
@@ -394,6 +511,17 @@ class Integer(Kind):
         self.minimum = minimum
         self.maximum = maximum
 
+    def parse_column(self, parse: Callable[[Any], Any], values: Sequence[Any]) -> tuple[list[Any], Failures]:
+        low, high = self.minimum, self.maximum
+        try:
+            out = [int(value) if value.isdecimal() and len(value) < 10 else SLOW for value in values]
+        except AttributeError:  # numbers or empty cells from a workbook
+            return parse_each(parse, values, self.empty)
+        for index, number in enumerate(out):
+            if number is not SLOW and not low <= number <= high:
+                out[index] = SLOW
+        return finish_slow(out, values, parse, self.empty)
+
     def parse(self, value: Any) -> int:
         if type(value) is int:
             number = value
@@ -420,6 +548,8 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 class Date(Kind):
     """2024-03-11, 2024/3/11, 2024.3.11, 2024年3月11日, 20240311 or an Excel date."""
+
+    repeats = True
 
     def parse(self, value: Any) -> dt.date:
         if isinstance(value, dt.datetime):
@@ -451,6 +581,8 @@ _FALSE = frozenset(("否", "no", "n", "false", "0", "×", "✗", "错"))
 class Bool(Kind):
     empty = False
 
+    repeats = True
+
     def parse(self, value: Any) -> bool:
         if value is True or value is False:
             return bool(value)
@@ -475,6 +607,7 @@ class Choice(Kind):
     and further aliases are understood too."""
 
     empty = ""
+    repeats = True
 
     def __init__(
         self, choices: Sequence[tuple[str, Any]], names: Mapping[str, str], aliases: Mapping[str, str] | None = None
@@ -519,6 +652,8 @@ class Choice(Kind):
 class Lookup(Kind):
     """A reference to another record by a name or code, resolved in a table that the
     resource loads once per import (``lookups[table]``: folded key -> value)."""
+
+    repeats = True
 
     def __init__(self, table: str, not_found: Any, key: Callable[[str], str] = fold) -> None:
         self.table_name = table
@@ -704,61 +839,55 @@ def _parse_rows(
     lookups: Mapping[str, Any],
     errors: list[RowError],
 ) -> list[SheetRow]:
-    """Parse every mapped cell, column by column (one tight loop per column is much cheaper
-    than a loop over columns inside a loop over rows), then assemble the rows."""
+    """Parse every mapped cell, a column at a time (each kind parses a whole column, with a
+    fast path for cells in their plain form), then assemble the rows."""
     body = table[header_index + 1 :]
     need = max(mapping) + 1 if mapping else 0
     if any(len(cells) < need for cells in body):
         body = [cells + [""] * (need - len(cells)) if len(cells) < need else cells for cells in body]
     count = len(body)
     filled = [False] * count
+    all_filled = count == 0
     keys: list[str] = []
     parsed: list[list[Any]] = []
     problems: list[tuple[int, str, str, str]] = []  # (row index, key, header, message)
-    required: list[tuple[str, str, Any]] = []
+    required_msg = gettext("A value is required.")
     for pos, col in mapping.items():
-        parse = col.kind.bind(lookups)
-        empty = col.kind.empty
+        values = [cells[pos] for cells in body]
+        if not all_filled:
+            # A row is blank when none of its mapped cells holds anything (Excel often
+            # keeps formatted empty rows); usually the first column settles every row.
+            filled = list(map(or_, filled, [not _blank(v) for v in values]))
+            all_filled = all(filled)
         header = _header_text(table, header_index, pos)
-        out: list[Any] = []
-        append = out.append
-        for index, cells in enumerate(body):
-            value = cells[pos]
-            if value == "" or value is None or (value.__class__ is str and value.isspace()):
-                append(empty)
-                continue
-            filled[index] = True
-            try:
-                append(parse(value))
-            except CellError as exc:
-                append(empty)
-                problems.append((index, col.key, header, exc.message))
+        out, failures = col.kind.parse_column(col.kind.bind(lookups), values)
+        problems.extend((index, col.key, header, message) for index, message in failures)
+        if col.required:
+            empty = col.kind.empty
+            failed = {index for index, _message in failures}
+            problems.extend(
+                (index, col.key, header, required_msg)
+                for index, value in enumerate(out)
+                if value == empty and index not in failed
+            )
         keys.append(col.key)
         parsed.append(out)
-        if col.required:
-            required.append((col.key, header, empty))
     by_row: dict[int, list[tuple[str, str, str]]] = {}
     for index, key, header, message in problems:
         by_row.setdefault(index, []).append((key, header, message))
-    required_msg = gettext("A value is required.")
     rows: list[SheetRow] = []
     first = header_index + 2
-    for index, cell_values in enumerate(zip(*parsed, strict=True)) if parsed else ():
+    records: Iterable[dict[str, Any]] = map(dict, map(zip, repeat(keys), zip(*parsed, strict=True))) if parsed else ()
+    for index, record in enumerate(records):
         if not filled[index]:
-            continue  # a blank row (Excel often keeps formatted empty rows)
+            continue
         number = first + index
-        values = dict(zip(keys, cell_values, strict=True))
-        failed: set[str] = set()
+        failed_keys: set[str] = set()
         for key, header, message in by_row.get(index, ()):
             errors.append(RowError(number, header, message))
-            failed.add(key)
-            del values[key]
-        for key, header, empty in required:
-            if key in values and values[key] == empty:
-                errors.append(RowError(number, header, required_msg))
-                failed.add(key)
-                del values[key]
-        rows.append(SheetRow(number, values, failed, body[index]))
+            failed_keys.add(key)
+            record.pop(key, None)
+        rows.append(SheetRow(number, record, failed_keys, body[index]))
     return rows
 
 

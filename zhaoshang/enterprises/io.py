@@ -29,11 +29,13 @@ from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import Scope
 from zhaoshang.core.tabular import (
     CREATE,
+    SLOW,
     UPDATE,
     Bool,
     CellError,
     Choice,
     Column,
+    Failures,
     Integer,
     Kind,
     Lookup,
@@ -48,9 +50,11 @@ from zhaoshang.core.tabular import (
     chunks,
     delete_where_in,
     fetch_where_in,
+    finish_slow,
     fold,
     insert_rows,
     log_changes,
+    parse_each,
     register_resource,
     reserve_ids,
     update_rows,
@@ -139,6 +143,14 @@ class CreditCode(Kind):
             raise CellError(str(BAD_CREDIT_CODE) % {"code": code})
         return code
 
+    def parse_column(self, parse: Any, values: Sequence[Any]) -> tuple[list[Any], Failures]:
+        # Codes written as the registry keeps them need no clean-up; the rest go through parse.
+        try:
+            out = [value if credit_code_ok(value) else SLOW for value in values]
+        except TypeError:  # numbers or empty cells from a workbook
+            return parse_each(parse, values, self.empty)
+        return finish_slow(out, values, parse, self.empty)
+
 
 def industry_key(text: str) -> str:
     """ "3911", "C3911" and "3911 计算机整机制造" all mean the class 3911."""
@@ -157,6 +169,7 @@ class ChainNodes(Kind):
     """Chain nodes written as 链名/环节名, several separated by semicolons."""
 
     empty: Any = ()
+    repeats = True
 
     def bind(self, lookups: Mapping[str, Any]) -> Any:
         table: Mapping[str, int] = lookups["chain_nodes"]
@@ -190,6 +203,7 @@ class Rankings(Kind):
     """Places on ranking lists as list:year:rank, several separated by semicolons."""
 
     empty: Any = ()
+    repeats = True
 
     def __init__(self) -> None:
         self.lists = Choice(RankingList.choices, RANKING_NAMES, RANKING_ALIASES)
@@ -225,6 +239,8 @@ class Rankings(Kind):
 
 class Province(Text):
     """Kept in the short form the registry filters by (河南省 → 河南), as the form does."""
+
+    repeats = True
 
     def parse(self, value: Any) -> str:
         return rules.province_short(super().parse(value))
