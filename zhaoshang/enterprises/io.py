@@ -560,12 +560,17 @@ class EnterpriseResource(Resource):
                     report(n, "id", gettext("Rows %(rows)s change the same enterprise.") % {"rows": text})
 
         # Near-identical names: among the rows, and against the registry for new ones.
+        # A new row's search-index text is made here too, folding its name only once.
         keys: dict[int, str] = {}
+        index_texts: dict[int, str] = {}
         key_rows: dict[str, list[int]] = defaultdict(list)
         for row in rows:
             name = row.values.get("name")
             if name and row.number in targets:
-                key = rules.name_key(name)
+                if targets[row.number] is None:
+                    key, index_texts[row.number] = rules.key_and_index_text(name, row.values.get("former_names", ""))
+                else:
+                    key = rules.name_key(name)
                 keys[row.number] = key
                 key_rows[key].append(row.number)
         new_keys = sorted({keys[n] for n, t in targets.items() if t is None and n in keys})
@@ -632,7 +637,7 @@ class EnterpriseResource(Resource):
         writer = data.writer
         at = writer.index
         slots = [(k, at[_FIELD_ATTNAMES[k]]) for k in field_keys]
-        i_key, i_former, i_owner = at["name_key"], at["former_names"], at["owner_unit_id"]
+        i_key, i_former, i_owner, i_grams = at["name_key"], at["former_names"], at["owner_unit_id"], at["search_grams"]
         flag_slots = [(at[flag], code) for flag, code in _FLAGS]
         for row in rows:
             if row.number not in targets:
@@ -647,6 +652,8 @@ class EnterpriseResource(Resource):
                 for key, i in slots:
                     new[i] = values.get(key)
                 new[i_key] = keys.get(row.number, "")
+                # The database's full-text index picks the grams up from the row itself.
+                new[i_grams] = index_texts.get(row.number, "")
                 if new[i_former]:
                     new[i_former] = _normalise_former_names(new[i_former])
                 new[i_owner] = values.get("owner_unit") or default_unit
@@ -699,9 +706,8 @@ class EnterpriseResource(Resource):
         data: _Data = plan.data
         writer = data.writer
         now = timezone.now()
-        i_name, i_former = writer.index["name"], writer.index["former_names"]
+        i_name = writer.index["name"]
         ids = reserve_ids(Enterprise, len(data.creates))
-        i_grams = writer.index["search_grams"]
         links: list[tuple[int, int]] = []
         rankings: list[tuple[int, str, int, int]] = []
         entries: list[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]] = []
@@ -717,14 +723,13 @@ class EnterpriseResource(Resource):
                 row = create.row
                 rows.append(row)
                 name = row[i_name]
-                # The database's full-text index picks the grams up from the row itself.
-                row[i_grams] = rules.index_text(name, row[i_former])
                 if create.nodes:
                     links.extend((pk, node) for node in create.nodes)
                 if create.rankings:
                     rankings.extend((pk, code, year, rank) for code, year, rank in create.rankings)
                 after = writer.snapshot(row)
-                after["chain_nodes"] = sorted(create.nodes)
+                if create.nodes:
+                    after["chain_nodes"] = sorted(create.nodes)
                 if create.rankings:
                     after["rankings"] = _ranking_texts(create.rankings)
                 entries.append((Ref(Enterprise, pk, name), ChangeAction.CREATE, None, after))

@@ -52,25 +52,30 @@ def name_key(name: str) -> str:
 
     Legal forms are stripped until none is left at the end, so that "三六零股份公司" and
     "三六零集团股份有限公司" share the key "三六零"; at least two characters remain."""
-    text = _fold(name)
-    stripped = True
-    while stripped:
-        stripped = False
+    return _strip_legal_forms(_fold(name))
+
+
+def _strip_legal_forms(text: str) -> str:
+    while text.endswith(_LEGAL_FORMS_COMPACT):
         for form in _LEGAL_FORMS_COMPACT:
             if text.endswith(form) and len(text) > len(form) + 1:
                 text = text[: -len(form)]
-                stripped = True
                 break
+        else:
+            break
     return text
+
+
+def _grams(folded: str) -> set[str]:
+    if len(folded) < 2:
+        return {folded} if folded else set()
+    return {folded[i : i + 2] for i in range(len(folded) - 1)}
 
 
 def bigrams(text: str) -> set[str]:
     """Overlapping two-character grams of the text, after folding; a one-character
     text yields itself.  These feed the search index."""
-    folded = _fold(text)
-    if len(folded) < 2:
-        return {folded} if folded else set()
-    return {folded[i : i + 2] for i in range(len(folded) - 1)}
+    return _grams(_fold(text))
 
 
 def query_grams(term: str) -> list[str]:
@@ -97,6 +102,17 @@ def index_text(name: str, former_names: str) -> str:
     """The search index's text of one enterprise: its names' grams, space-separated, so
     that a full-text index (SQLite FTS5, a PostgreSQL GIN index) holds each as a token."""
     return " ".join(sorted(names_for_index(name, former_names)))
+
+
+def key_and_index_text(name: str, former_names: str) -> tuple[str, str]:
+    """``name_key(name)`` and ``index_text(name, former_names)`` together, folding the name
+    once (an import computes both for every new row)."""
+    folded = _fold(name)
+    grams = _grams(folded)
+    if former_names:
+        for former in split_former_names(former_names):
+            grams |= bigrams(former)
+    return _strip_legal_forms(folded), " ".join(sorted(grams))
 
 
 def split_former_names(text: str) -> list[str]:
