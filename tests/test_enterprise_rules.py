@@ -173,3 +173,22 @@ def test_folding_skips_normalising_only_where_it_changes_nothing(text: str) -> N
     from zhaoshang.enterprises.rules import _PUNCT, _fold
 
     assert _fold(text) == _PUNCT.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+@pytest.mark.parametrize(
+    ("name", "former"),
+    [
+        ("三六零集团股份有限公司", "奇虎360;北京奇虎科技有限公司"),
+        ("（郑州）奥利弗电子科技有限公司", ""),
+        ("ＡＢＣ　Co., Ltd.", "abc group\n甲"),
+        ("集团", ""),
+        ("甲", "乙"),
+        ("", ""),
+    ],
+)
+def test_folding_a_name_once_gives_the_same_key_and_search_text(name: str, former: str) -> None:
+    """An import folds each new name once for its key and its grams; the result must be
+    what the registry's own form would store."""
+    folded = rules.fold_name(name)
+    assert rules.key_of_folded(folded) == rules.name_key(name)
+    assert rules.index_text_of_folded(folded, former) == rules.index_text(name, former)

@@ -368,7 +368,12 @@ _FLAGS = (
 
 @dataclass
 class _Create:
-    row: list[Any]  # the table's row, in RowWriter order
+    """A checked new row; its table row is built while the rows before it are written."""
+
+    values: dict[str, Any]
+    key: str
+    folded: str  # the name folded as its key and search grams start from
+    owner: int | None
     nodes: tuple[int, ...]
     rankings: tuple[tuple[str, int, int], ...]
 
@@ -385,6 +390,7 @@ class _Update:
 @dataclass
 class _Data:
     writer: RowWriter
+    slots: list[tuple[str, int]] = field(default_factory=list)  # sheet key, position in the row
     creates: list[_Create] = field(default_factory=list)
     updates: list[_Update] = field(default_factory=list)
 
@@ -560,17 +566,15 @@ class EnterpriseResource(Resource):
                     report(n, "id", gettext("Rows %(rows)s change the same enterprise.") % {"rows": text})
 
         # Near-identical names: among the rows, and against the registry for new ones.
-        # A new row's search-index text is made here too, folding its name only once.
+        # A new row's folded name is kept: its search grams start from it.
         keys: dict[int, str] = {}
-        index_texts: dict[int, str] = {}
+        folded: dict[int, str] = {}
         key_rows: dict[str, list[int]] = defaultdict(list)
         for row in rows:
             name = row.values.get("name")
             if name and row.number in targets:
-                if targets[row.number] is None:
-                    key, index_texts[row.number] = rules.key_and_index_text(name, row.values.get("former_names", ""))
-                else:
-                    key = rules.name_key(name)
+                folded[row.number] = fold_name = rules.fold_name(name)
+                key = rules.key_of_folded(fold_name)
                 keys[row.number] = key
                 key_rows[key].append(row.number)
         new_keys = sorted({keys[n] for n, t in targets.items() if t is None and n in keys})
@@ -636,9 +640,7 @@ class EnterpriseResource(Resource):
         field_keys = [k for k in _FIELD_ATTNAMES if k in present]
         writer = data.writer
         at = writer.index
-        slots = [(k, at[_FIELD_ATTNAMES[k]]) for k in field_keys]
-        i_key, i_former, i_owner, i_grams = at["name_key"], at["former_names"], at["owner_unit_id"], at["search_grams"]
-        flag_slots = [(at[flag], code) for flag, code in _FLAGS]
+        data.slots = [(k, at[_FIELD_ATTNAMES[k]]) for k in field_keys]
         for row in rows:
             if row.number not in targets:
                 continue
@@ -647,21 +649,16 @@ class EnterpriseResource(Resource):
             nodes = values.get("chain_nodes") if "chain_nodes" in present and "chain_nodes" not in row.failed else None
             ranks = values.get("rankings") if "rankings" in present and "rankings" not in row.failed else None
             if target is None:
-                # Straight into the table's row: no model instance for a new record.
-                new = writer.new()
-                for key, i in slots:
-                    new[i] = values.get(key)
-                new[i_key] = keys.get(row.number, "")
-                # The database's full-text index picks the grams up from the row itself.
-                new[i_grams] = index_texts.get(row.number, "")
-                if new[i_former]:
-                    new[i_former] = _normalise_former_names(new[i_former])
-                new[i_owner] = values.get("owner_unit") or default_unit
-                if ranks:
-                    lists = {code for code, _year, _rank in ranks}
-                    for i, code in flag_slots:
-                        new[i] = code in lists
-                data.creates.append(_Create(new, tuple(nodes or ()), tuple(ranks or ())))
+                data.creates.append(
+                    _Create(
+                        values,
+                        keys.get(row.number, ""),
+                        folded.get(row.number, ""),
+                        values.get("owner_unit") or default_unit,
+                        tuple(nodes or ()),
+                        tuple(ranks or ()),
+                    )
+                )
                 plan.actions[row.number] = CREATE
                 continue
             enterprise = instances[target]
@@ -706,7 +703,10 @@ class EnterpriseResource(Resource):
         data: _Data = plan.data
         writer = data.writer
         now = timezone.now()
-        i_name = writer.index["name"]
+        at = writer.index
+        slots = data.slots
+        i_key, i_former, i_owner, i_grams = at["name_key"], at["former_names"], at["owner_unit_id"], at["search_grams"]
+        flag_slots = [(at[flag], code) for flag, code in _FLAGS]
         ids = reserve_ids(Enterprise, len(data.creates))
         links: list[tuple[int, int]] = []
         rankings: list[tuple[int, str, int, int]] = []
@@ -720,9 +720,24 @@ class EnterpriseResource(Resource):
             part_ids = ids[start : start + WRITE_PART]
             rows: list[list[Any]] = []
             for pk, create in zip(part_ids, data.creates[start : start + WRITE_PART], strict=True):
-                row = create.row
+                # Straight into the table's row: no model instance for a new record.
+                values = create.values
+                row = writer.new()
+                for key, i in slots:
+                    row[i] = values.get(key)
+                row[i_key] = create.key
+                former = row[i_former]
+                if former:
+                    row[i_former] = former = _normalise_former_names(former)
+                # The database's full-text index picks the grams up from the row itself.
+                row[i_grams] = rules.index_text_of_folded(create.folded, former)
+                row[i_owner] = create.owner
+                if create.rankings:
+                    lists = {code for code, _year, _rank in create.rankings}
+                    for i, code in flag_slots:
+                        row[i] = code in lists
                 rows.append(row)
-                name = row[i_name]
+                name = values["name"]
                 if create.nodes:
                     links.extend((pk, node) for node in create.nodes)
                 if create.rankings:

@@ -104,15 +104,24 @@ def index_text(name: str, former_names: str) -> str:
     return " ".join(sorted(names_for_index(name, former_names)))
 
 
-def key_and_index_text(name: str, former_names: str) -> tuple[str, str]:
-    """``name_key(name)`` and ``index_text(name, former_names)`` together, folding the name
-    once (an import computes both for every new row)."""
-    folded = _fold(name)
+def fold_name(name: str) -> str:
+    """A name folded as ``name_key`` and the search grams start from it; an import folds
+    each new name once for both (``key_of_folded``, ``index_text_of_folded``)."""
+    return _fold(name)
+
+
+def key_of_folded(folded: str) -> str:
+    """``name_key`` of a name already folded by ``fold_name``."""
+    return _strip_legal_forms(folded)
+
+
+def index_text_of_folded(folded: str, former_names: str) -> str:
+    """``index_text`` of a name already folded by ``fold_name``."""
     grams = _grams(folded)
     if former_names:
         for former in split_former_names(former_names):
             grams |= bigrams(former)
-    return _strip_legal_forms(folded), " ".join(sorted(grams))
+    return " ".join(sorted(grams))
 
 
 def split_former_names(text: str) -> list[str]:
