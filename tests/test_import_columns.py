@@ -67,7 +67,26 @@ AWKWARD: list[Any] = [
 ]
 # A workbook's date cells are naive datetimes.
 NAIVE = dt.datetime(2024, 3, 11)  # noqa: DTZ001
-WORKBOOK_CELLS: list[Any] = [12, 12.5, 0.1, 3.0, True, False, NAIVE, dt.date(2024, 3, 11), 45000]
+WORKBOOK_CELLS: list[Any] = [
+    12,
+    -4,
+    12.5,
+    0.1,
+    2.675,
+    1.005,
+    3.0,
+    -0.0,
+    -2.0,
+    1e20,
+    99999999999999.99,
+    float("nan"),
+    float("inf"),
+    True,
+    False,
+    NAIVE,
+    dt.date(2024, 3, 11),
+    45000,
+]
 
 
 def same_as_cell_by_cell(kind: Kind, cells: list[Any]) -> None:

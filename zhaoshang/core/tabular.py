@@ -477,10 +477,16 @@ class Money(Kind):
     def parse_column(self, parse: Callable[[Any], Any], values: Sequence[Any]) -> tuple[list[Any], Failures]:
         plain = self._plain.fullmatch
         quantum = self.quantum
-        try:
-            out = [Decimal(value).quantize(quantum) if plain(value) else SLOW for value in values]
-        except TypeError:  # numbers or empty cells from a workbook
-            return parse_each(parse, values, self.empty)
+        # A workbook's numbers: rounded as the cell parser rounds them, well within the limit.
+        below = float(self.limit) / 10
+        out = [
+            Decimal(value).quantize(quantum)
+            if value.__class__ is str and plain(value)
+            else Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP)
+            if value.__class__ is float and 0 <= value < below
+            else SLOW
+            for value in values
+        ]
         return finish_slow(out, values, parse, self.empty)
 
     def parse(self, value: Any) -> Decimal:
@@ -513,10 +519,15 @@ class Integer(Kind):
 
     def parse_column(self, parse: Callable[[Any], Any], values: Sequence[Any]) -> tuple[list[Any], Failures]:
         low, high = self.minimum, self.maximum
-        try:
-            out = [int(value) if value.isdecimal() and len(value) < 10 else SLOW for value in values]
-        except AttributeError:  # numbers or empty cells from a workbook
-            return parse_each(parse, values, self.empty)
+        out = [
+            int(value)
+            if (value.__class__ is str and value.isdecimal() and len(value) < 10)
+            or (value.__class__ is float and value.is_integer())
+            else value
+            if value.__class__ is int
+            else SLOW
+            for value in values
+        ]
         for index, number in enumerate(out):
             if number is not SLOW and not low <= number <= high:
                 out[index] = SLOW
