@@ -31,6 +31,7 @@ import datetime as dt
 import gc
 import io
 import json
+import math
 import re
 import tempfile
 import unicodedata
@@ -322,19 +323,7 @@ def _blank(value: Any) -> bool:
 def parse_each(parse: Callable[[Any], Any], values: Sequence[Any], empty: Any) -> tuple[list[Any], Failures]:
     """A column's cells parsed one by one: blank cells give ``empty``, a cell that fails
     gives ``empty`` and its message."""
-    out: list[Any] = []
-    failures: Failures = []
-    append = out.append
-    for index, value in enumerate(values):
-        if value is None or value == "" or (value.__class__ is str and value.isspace()):
-            append(empty)
-            continue
-        try:
-            append(parse(value))
-        except CellError as exc:
-            append(empty)
-            failures.append((index, exc.message))
-    return out, failures
+    return finish_slow([SLOW] * len(values), values, parse, empty)
 
 
 def parse_distinct(parse: Callable[[Any], Any], values: Sequence[Any], empty: Any) -> tuple[list[Any], Failures]:
@@ -350,7 +339,7 @@ def parse_distinct(parse: Callable[[Any], Any], values: Sequence[Any], empty: An
     known: dict[str, Any] = {}
     bad: dict[str, str] = {}
     for value in distinct:
-        if value == "" or value.isspace():
+        if _blank(value):
             known[value] = empty
             continue
         try:
@@ -442,9 +431,8 @@ class Text(Kind):
         except AttributeError:  # numbers or empty cells from a workbook
             return parse_each(parse, values, self.empty)
         # Texts that need more than stripping: a neutralised formula, or one too long.
-        longest = max(map(len, out), default=0)
-        limit = self.max_length if self.max_length is not None and longest > self.max_length else longest
-        if longest > limit or "\n'" in "\n" + "\n".join(out):
+        limit = math.inf if self.max_length is None else self.max_length
+        if max(map(len, out), default=0) > limit or "\n'" in "\n" + "\n".join(out):
             for index, text in enumerate(out):
                 if text[:1] == "'" or len(text) > limit:
                     out[index] = SLOW
@@ -1145,16 +1133,9 @@ class RowWriter:
         return [values.get(name, default) for name, default in zip(self.attnames, self.defaults, strict=True)]
 
     def snapshot(self, row: Sequence[Any]) -> dict[str, Any]:
-        """The change-log state of a new row, as ``audit.creation_state`` keeps it: the
-        values given, amounts as text (dates are encoded on writing)."""
-        state: dict[str, Any] = {}
-        for i, name in self.logged:
-            value = row[i]
-            if value.__class__ is Decimal:  # before any comparison: a Decimal's is slow
-                state[name] = str(value)
-            elif not (value is None or value is False or value == ""):
-                state[name] = value
-        return state
+        """The change-log state of a new row, amounts as text (dates are encoded on writing;
+        ``audit.write_change_rows`` leaves out a creation's empty values)."""
+        return {name: str(row[i]) if row[i].__class__ is Decimal else row[i] for i, name in self.logged}
 
     def insert(self, ids: Sequence[int], rows: Sequence[list[Any]]) -> None:
         """Insert the rows with these ids.  The rows are handed over: each gets its id

@@ -54,7 +54,6 @@ from zhaoshang.core.tabular import (
     fold,
     insert_rows,
     log_changes,
-    parse_each,
     register_resource,
     reserve_ids,
     update_rows,
@@ -145,10 +144,7 @@ class CreditCode(Kind):
 
     def parse_column(self, parse: Any, values: Sequence[Any]) -> tuple[list[Any], Failures]:
         # Codes written as the registry keeps them need no clean-up; the rest go through parse.
-        try:
-            out = [value if credit_code_ok(value) else SLOW for value in values]
-        except TypeError:  # numbers or empty cells from a workbook
-            return parse_each(parse, values, self.empty)
+        out = [value if value.__class__ is str and credit_code_ok(value) else SLOW for value in values]
         return finish_slow(out, values, parse, self.empty)
 
 
@@ -743,8 +739,7 @@ class EnterpriseResource(Resource):
                 if create.rankings:
                     rankings.extend((pk, code, year, rank) for code, year, rank in create.rankings)
                 after = writer.snapshot(row)
-                if create.nodes:
-                    after["chain_nodes"] = sorted(create.nodes)
+                after["chain_nodes"] = sorted(create.nodes)
                 if create.rankings:
                     after["rankings"] = _ranking_texts(create.rankings)
                 entries.append((Ref(Enterprise, pk, name), ChangeAction.CREATE, None, after))

@@ -52,18 +52,7 @@ def name_key(name: str) -> str:
 
     Legal forms are stripped until none is left at the end, so that "三六零股份公司" and
     "三六零集团股份有限公司" share the key "三六零"; at least two characters remain."""
-    return _strip_legal_forms(_fold(name))
-
-
-def _strip_legal_forms(text: str) -> str:
-    while text.endswith(_LEGAL_FORMS_COMPACT):
-        for form in _LEGAL_FORMS_COMPACT:
-            if text.endswith(form) and len(text) > len(form) + 1:
-                text = text[: -len(form)]
-                break
-        else:
-            break
-    return text
+    return key_of_folded(_fold(name))
 
 
 def _grams(folded: str) -> set[str]:
@@ -92,7 +81,11 @@ def query_grams(term: str) -> list[str]:
 
 
 def names_for_index(name: str, former_names: str) -> set[str]:
-    grams = bigrams(name)
+    return _index_grams(_fold(name), former_names)
+
+
+def _index_grams(folded: str, former_names: str) -> set[str]:
+    grams = _grams(folded)
     for former in split_former_names(former_names):
         grams |= bigrams(former)
     return grams
@@ -101,7 +94,7 @@ def names_for_index(name: str, former_names: str) -> set[str]:
 def index_text(name: str, former_names: str) -> str:
     """The search index's text of one enterprise: its names' grams, space-separated, so
     that a full-text index (SQLite FTS5, a PostgreSQL GIN index) holds each as a token."""
-    return " ".join(sorted(names_for_index(name, former_names)))
+    return index_text_of_folded(_fold(name), former_names)
 
 
 def fold_name(name: str) -> str:
@@ -112,16 +105,20 @@ def fold_name(name: str) -> str:
 
 def key_of_folded(folded: str) -> str:
     """``name_key`` of a name already folded by ``fold_name``."""
-    return _strip_legal_forms(folded)
+    text = folded
+    while text.endswith(_LEGAL_FORMS_COMPACT):
+        for form in _LEGAL_FORMS_COMPACT:
+            if text.endswith(form) and len(text) > len(form) + 1:
+                text = text[: -len(form)]
+                break
+        else:
+            break
+    return text
 
 
 def index_text_of_folded(folded: str, former_names: str) -> str:
     """``index_text`` of a name already folded by ``fold_name``."""
-    grams = _grams(folded)
-    if former_names:
-        for former in split_former_names(former_names):
-            grams |= bigrams(former)
-    return " ".join(sorted(grams))
+    return " ".join(sorted(_index_grams(folded, former_names)))
 
 
 def split_former_names(text: str) -> list[str]:
