@@ -947,3 +947,30 @@ def test_imported_province_is_kept_in_its_short_form(org):
         "河南中原传感器有限公司": "河南",
         "广西柳工机械股份有限公司": "广西",
     }
+
+
+def test_a_project_names_its_enterprise_by_the_exact_name_among_near_identical_ones(org: Any) -> None:
+    """Names are found through their comparison key; two names with one key stay apart."""
+    limited = enterprise("郑州奥利弗电子科技有限公司")
+    joint_stock = enterprise("郑州奥利弗电子科技股份有限公司")
+    assert limited.name_key == joint_stock.name_key
+    rows = [
+        ["项目名称", "投资企业", "牵头单位"],
+        ["奥利弗扩产项目", "郑州奥利弗电子科技股份有限公司", "园区运营中心A"],
+        ["奥利弗研发中心", "郑州奥利弗电子科技有限公司", "园区运营中心A"],
+        ["奥利弗配套项目", "郑州奥利弗电子科技集团", "园区运营中心A"],
+    ]
+    result = run_import(resource="projects", data=csv_bytes(rows), filename="p.csv", user=org.officer_a, commit=False)
+    assert (result.errors[0].row, result.errors[0].column, result.errors[0].message) == (
+        4,
+        "投资企业",
+        "No enterprise with the credit code or name “郑州奥利弗电子科技集团” is in the registry; "
+        "leave it empty and give the investor name instead.",
+    )
+    assert {e.row for e in result.errors} == {4}
+    result = run_import(
+        resource="projects", data=csv_bytes(rows[:3]), filename="p.csv", user=org.officer_a, commit=True
+    )
+    assert result.ok, result.errors
+    assert Project.objects.get(name="奥利弗扩产项目").enterprise == joint_stock
+    assert Project.objects.get(name="奥利弗研发中心").enterprise == limited

@@ -271,3 +271,14 @@ def test_list_and_kanban_queries_do_not_grow_with_rows(org):
     )
     assert few == many
     assert many[0] <= 8 and many[1] <= 8
+
+
+def test_a_project_form_finds_its_enterprise_by_the_exact_name(org):
+    enterprise("郑州奥利弗电子科技有限公司")
+    joint_stock = enterprise("郑州奥利弗电子科技股份有限公司")
+    response = client_for(org.officer_a).post(
+        reverse("projects:create"),
+        {"name": "奥利弗扩产项目", "enterprise_ref": "郑州奥利弗电子科技股份有限公司", "lead_unit": org.park_a.pk},
+    )
+    assert response.status_code == 302
+    assert Project.objects.get(name="奥利弗扩产项目").enterprise == joint_stock

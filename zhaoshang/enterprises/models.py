@@ -108,7 +108,9 @@ class Enterprise(BaseModel):
     # already shows.
     audit_exclude = (*BaseModel.audit_exclude, "name_key", "search_grams")
 
-    name = models.CharField(_("name"), max_length=200, db_index=True)
+    # No index of its own: a name is looked up through its key (``name_key=key, name=…``),
+    # and every import would pay for a second index over the same names.
+    name = models.CharField(_("name"), max_length=200)
     name_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     former_names = models.TextField(_("former names"), blank=True, help_text=_("One per line."))
     # The names' two-character grams, space-separated (rules.index_text); a full-text index

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.core.forms import AmountField, formfield_callback
 from zhaoshang.enterprises.models import ChainNode, Enterprise
+from zhaoshang.enterprises.rules import name_key
 from zhaoshang.org.models import Unit
 from zhaoshang.projects.models import CreditRole, Project, ProjectContact, Stage
 from zhaoshang.projects.services import EDITABLE_FIELDS
@@ -69,7 +70,7 @@ class ProjectForm(forms.ModelForm):
         if ref.isdigit():
             match = qs.filter(pk=int(ref)).first()
         if match is None:
-            match = qs.filter(credit_code=ref.upper()).first() or qs.filter(name=ref).first()
+            match = qs.filter(credit_code=ref.upper()).first() or qs.filter(name_key=name_key(ref), name=ref).first()
         if match is None:
             raise forms.ValidationError(
                 _(

@@ -48,6 +48,7 @@ from zhaoshang.core.tabular import (
 )
 from zhaoshang.enterprises.io import EnterpriseResource, chain_node_key, credit_code_ok, industry_key
 from zhaoshang.enterprises.models import Enterprise
+from zhaoshang.enterprises.rules import name_key
 from zhaoshang.projects import rules
 from zhaoshang.projects.models import (
     FundingStatus,
@@ -388,9 +389,11 @@ class ProjectResource(Resource):
             Enterprise, "credit_code", codes, ("id", "credit_code", "merged_into_id")
         ):
             by_code[code] = merged or pk
+        # Exact names, found through their keys (the indexed column).
         by_name: dict[str, list[int]] = defaultdict(list)
-        for pk, name, merged in fetch_where_in(Enterprise, "name", texts, ("id", "name", "merged_into_id")):
-            if merged is None:
+        keys = {name_key(t) for t in texts}
+        for pk, name, merged in fetch_where_in(Enterprise, "name_key", keys, ("id", "name", "merged_into_id")):
+            if merged is None and name in texts:
                 by_name[name].append(pk)
         found: dict[int, int | None] = {}
         for row in rows:
