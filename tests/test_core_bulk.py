@@ -1,21 +1,28 @@
 """Bulk writes of imports: plain-row inserts, and the writer thread that overlaps them with
 the import's own work.  What a user relies on: every row arrives with its values intact, reads
-in between see what was written, and a failure undoes the whole import."""
+in between see what was written, a failure undoes the whole import, and SQLite's log is copied
+into the database after a large write rather than in its commit."""
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.backends.sqlite3.base import DatabaseWrapper
 
+from tests.factories import enterprise
+from zhaoshang.core import bulk
 from zhaoshang.core.audit import audit_context, write_change_rows
 from zhaoshang.core.bulk import insert_rows, pipelined_inserts
 from zhaoshang.core.models import ChangeLog, ChangeSource
 from zhaoshang.core.tabular import reserve_ids, run_import
-from zhaoshang.enterprises.models import Enterprise
+from zhaoshang.enterprises.models import ChainNode, Enterprise, IndustryChain
 from zhaoshang.enterprises.rules import index_text
 from zhaoshang.enterprises.selectors import active_enterprises, search_enterprises
 
@@ -136,3 +143,102 @@ def test_plain_values_give_what_the_orm_gives(org: Any) -> None:
     assert [type(v) for v in fast[0][2:6]] == [Decimal, Decimal, type(None), bool]
     with pytest.raises(TypeError):
         plain_values(Project.objects.all(), ("signed_on",))
+
+
+def test_the_pipeline_hands_the_lock_over_quickly_and_restores_the_interval(db: Any) -> None:
+    before = sys.getswitchinterval()
+    with transaction.atomic(), bulk.pipelined_inserts():
+        assert sys.getswitchinterval() == pytest.approx(bulk.HANDOVER_SECONDS)
+        with bulk.pipelined_inserts():  # nested: the outer one's
+            assert sys.getswitchinterval() == pytest.approx(bulk.HANDOVER_SECONDS)
+    assert sys.getswitchinterval() == before
+
+
+def test_rows_left_in_a_staging_table_by_a_failed_insert_are_not_written_later(db: Any) -> None:
+    """Outside a transaction a failed insert can leave rows in its staging table; the next
+    pipeline starts from an empty one."""
+    if connection.vendor != "sqlite":
+        pytest.skip("staging tables are SQLite's; PostgreSQL takes the rows by COPY")
+    table = ChainNode.enterprises.through._meta.db_table
+    a = enterprise("郑州宇通客车股份有限公司")
+    b = enterprise("中铁工程装备集团有限公司")
+    chain = IndustryChain.objects.create(name="高端装备", kind="leading")
+    n1 = ChainNode.objects.create(chain=chain, name="客车", segment="downstream")
+    n2 = ChainNode.objects.create(chain=chain, name="盾构机", segment="midstream")
+    columns = ("enterprise_id", "chainnode_id")
+    bulk.insert_rows(table, columns, [(a.pk, n1.pk)])
+    with pytest.raises(Exception), bulk.pipelined_inserts():  # noqa: B017 - the database's own error
+        bulk.insert_rows(table, columns, [(b.pk, n1.pk), (a.pk, n1.pk)])  # the second is there already
+    with bulk.pipelined_inserts():
+        bulk.insert_rows(table, columns, [(b.pk, n2.pk)])
+    links = set(Enterprise.chain_nodes.through.objects.values_list("enterprise_id", "chainnode_id"))
+    assert links == {(a.pk, n1.pk), (b.pk, n2.pk)}
+
+
+# -- the SQLite log ------------------------------------------------------------------------
+
+
+def _wal_database(path: Path) -> DatabaseWrapper:
+    """A Django connection to a SQLite file in WAL mode, as the app's own database is."""
+    wrapper = DatabaseWrapper(
+        {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(path),
+            "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+            "TIME_ZONE": None,
+            "AUTOCOMMIT": True,
+            "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": False,
+            "ATOMIC_REQUESTS": False,
+            "USER": "",
+            "PASSWORD": "",
+            "HOST": "",
+            "PORT": "",
+            "TEST": {},
+        },
+        alias="wal_test",
+    )
+    with wrapper.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS t (x TEXT)")
+    return wrapper
+
+
+def _pragma(wrapper: DatabaseWrapper, name: str) -> Any:
+    with wrapper.cursor() as cursor:
+        cursor.execute(f"PRAGMA {name}")
+        return cursor.fetchone()[0]
+
+
+def test_a_large_write_leaves_its_log_to_a_checkpoint_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, django_db_blocker: Any
+) -> None:
+    path = tmp_path / "zone.sqlite3"
+    checkpoint = bulk.start_checkpoint
+    with django_db_blocker.unblock():
+        wal = _wal_database(path)
+        try:
+            assert _pragma(wal, "journal_mode") == "wal"
+            started: list[str] = []
+            monkeypatch.setattr(bulk, "start_checkpoint", started.append)
+            with bulk.checkpoint_after(wal):
+                assert _pragma(wal, "wal_autocheckpoint") == 0
+                with wal.cursor() as cursor:
+                    cursor.executemany("INSERT INTO t VALUES (%s)", [("企" * 400,)] * 5000)
+            assert _pragma(wal, "wal_autocheckpoint") == 1000
+            assert started == [str(path)]
+            # The commits did not copy the log into the database file: the checkpoint does.
+            assert path.stat().st_size < 1_000_000 < Path(f"{path}-wal").stat().st_size
+            checkpoint(str(path)).join()
+            assert path.stat().st_size > 5_000_000
+        finally:
+            wal.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 5000
+
+
+def test_databases_without_a_log_are_left_as_they_are(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[str] = []
+    monkeypatch.setattr(bulk, "start_checkpoint", started.append)
+    with bulk.checkpoint_after():
+        pass
+    assert started == []

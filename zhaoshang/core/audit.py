@@ -218,36 +218,32 @@ def write_change_rows(
             ct = content_types[model] = ContentType.objects.get_for_model(model, for_concrete_model=True).pk
         values.append(
             (
-                now,
-                ctx.user_id,
-                ctx.user_name,
-                ctx.request_id,
-                ctx.source,
-                action,
+                str(action),
                 ct,
                 pk,
                 text[:200],
                 None if before is None else encode(before),
                 None if after is None else encode(after),
-                message,
             )
         )
-    names = (
-        "time",
-        "user",
-        "user_name",
-        "request_id",
-        "source",
-        "action",
-        "content_type",
-        "object_id",
-        "object_repr",
-        "before",
-        "after",
-        "message",
-    )
+    names = ("action", "content_type", "object_id", "object_repr", "before", "after")
+    # The same in every row of one call: given once.
+    same = {
+        "time": now,
+        "user": ctx.user_id,
+        "user_name": ctx.user_name,
+        "request_id": ctx.request_id,
+        "source": str(ctx.source),
+        "message": message,
+    }
     by_name = {f.name: f.column for f in ChangeLog._meta.concrete_fields}
-    insert_rows(ChangeLog._meta.db_table, [by_name[n] for n in names], values, nested_json=True)
+    insert_rows(
+        ChangeLog._meta.db_table,
+        [by_name[n] for n in names],
+        values,
+        nested_json=True,
+        constants={by_name[n]: value for n, value in same.items()},
+    )
     return len(values)
 
 
