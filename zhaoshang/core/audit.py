@@ -141,10 +141,15 @@ def creation_state(state: dict[str, Any]) -> dict[str, Any]:
     (nothing, empty text, "no", an empty list) are left out, so that the history of a new
     record lists what it was created with, and an import of 100,000 rows does not write
     100,000 copies of every empty field."""
+    return given_values(state.items())
+
+
+def given_values(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """The (name, value) pairs whose value was given, as ``creation_state`` keeps them."""
     # Classes are looked at first: comparing a Decimal with "" is slow.
     return {
         k: v
-        for k, v in state.items()
+        for k, v in pairs
         if not (v is None or v is False or ((v.__class__ is str or v.__class__ is list) and not v))
     }
 

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import repeat
-from operator import or_
+from operator import itemgetter, or_
 from typing import Any, ClassVar, cast
 
 from django.apps import apps as django_apps
@@ -53,8 +53,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhaoshang.core.audit import audit_context, write_change_rows
-from zhaoshang.core.bulk import BATCH, insert_rows, pipelined_inserts, sqlite_has_json
+from zhaoshang.core.audit import audit_context, given_values, write_change_rows
+from zhaoshang.core.bulk import BATCH, checkpoint_after, insert_rows, pipelined_inserts, sqlite_has_json
 from zhaoshang.core.models import ChangeSource
 from zhaoshang.core.scoping import Scope, scope_for
 from zhaoshang.core.values import to_wan
@@ -725,6 +725,8 @@ class Plan:
 
 CREATE = "create"
 UPDATE = "update"
+# Rows checked (and, for a resource with ``key_columns``, written) at a time by an import.
+PART_ROWS = 5_000
 
 Report = Callable[[int, str, str], None]
 
@@ -747,8 +749,27 @@ class Resource:
         """Drop-down values of ``Lookup`` columns for the template, by table name."""
         return {}
 
+    # How an import runs (``run_import``): the cells of ``key_columns`` (None: of every
+    # column) are parsed for the whole sheet, and ``plan`` decides what each row means
+    # from them (matches, duplicates, everything that needs the whole file or the
+    # database).  Then, ``PART_ROWS`` rows at a time, the other cells are parsed and
+    # ``plan_part`` checks those rows; while no row has failed, ``write_part`` writes what
+    # they add, so the database stores one part while the next is checked.  ``write``
+    # finishes.  A resource whose ``plan`` needs every value keeps the default: all of
+    # its checking happens in ``plan`` and all of its writing in ``write``.
+    key_columns: ClassVar[frozenset[str] | None] = None
+
     def plan(self, rows: list[SheetRow], *, present: frozenset[str], user: Any, scope: Scope, report: Report) -> Plan:
         raise NotImplementedError
+
+    def plan_part(
+        self, plan: Plan, rows: Sequence[SheetRow], *, present: frozenset[str], user: Any, scope: Scope, report: Report
+    ) -> None:
+        """Check a part of the rows, now with every value."""
+
+    def write_part(self, plan: Plan, *, user: Any) -> None:
+        """Write what the parts checked since the last call add (inside the import's
+        transaction and ``core.bulk.pipelined_inserts``: no reads here)."""
 
     def write(self, plan: Plan, *, user: Any) -> None:
         raise NotImplementedError
@@ -831,63 +852,73 @@ def _match_header(resource: Resource, table: list[list[Any]]) -> tuple[int, dict
 # -- the import run -----------------------------------------------------------------------
 
 
-def _parse_rows(
-    table: list[list[Any]],
-    header_index: int,
-    mapping: dict[int, Column],
-    lookups: Mapping[str, Any],
-    errors: list[RowError],
-) -> list[SheetRow]:
-    """Parse every mapped cell, a column at a time (each kind parses a whole column, with a
-    fast path for cells in their plain form), then assemble the rows."""
-    body = table[header_index + 1 :]
-    need = max(mapping) + 1 if mapping else 0
-    if any(len(cells) < need for cells in body):
-        body = [cells + [""] * (need - len(cells)) if len(cells) < need else cells for cells in body]
-    count = len(body)
-    filled = [False] * count
-    all_filled = count == 0
-    keys: list[str] = []
-    parsed: list[list[Any]] = []
-    problems: list[tuple[int, str, str, str]] = []  # (row index, key, header, message)
-    required_msg = gettext("A value is required.")
-    for pos, col in mapping.items():
-        values = [cells[pos] for cells in body]
-        if not all_filled:
+class _Body:
+    """The data rows under the header: blank rows dropped, cells parsed on demand, a group of
+    columns at a time, into ``SheetRow`` values."""
+
+    def __init__(
+        self, table: list[list[Any]], header_index: int, mapping: dict[int, Column], lookups: Mapping[str, Any]
+    ) -> None:
+        body = table[header_index + 1 :]
+        need = max(mapping) + 1 if mapping else 0
+        if any(len(cells) < need for cells in body):
+            body = [cells + [""] * (need - len(cells)) if len(cells) < need else cells for cells in body]
+        count = len(body)
+        filled = [False] * count
+        all_filled = count == 0
+        for pos in mapping:
+            if all_filled:
+                break
             # A row is blank when none of its mapped cells holds anything (Excel often
             # keeps formatted empty rows); usually the first column settles every row.
-            filled = list(map(or_, filled, [not _blank(v) for v in values]))
+            filled = list(map(or_, filled, [not _blank(cells[pos]) for cells in body]))
             all_filled = all(filled)
-        header = _header_text(table, header_index, pos)
-        out, failures = col.kind.parse_column(col.kind.bind(lookups), values)
-        problems.extend((index, col.key, header, message) for index, message in failures)
-        if col.required:
-            empty = col.kind.empty
-            failed = {index for index, _message in failures}
-            problems.extend(
-                (index, col.key, header, required_msg)
-                for index, value in enumerate(out)
-                if value == empty and index not in failed
-            )
-        keys.append(col.key)
-        parsed.append(out)
-    by_row: dict[int, list[tuple[str, str, str]]] = {}
-    for index, key, header, message in problems:
-        by_row.setdefault(index, []).append((key, header, message))
-    rows: list[SheetRow] = []
-    first = header_index + 2
-    records: Iterable[dict[str, Any]] = map(dict, map(zip, repeat(keys), zip(*parsed, strict=True))) if parsed else ()
-    for index, record in enumerate(records):
-        if not filled[index]:
-            continue
-        number = first + index
-        failed_keys: set[str] = set()
-        for key, header, message in by_row.get(index, ()):
-            errors.append(RowError(number, header, message))
-            failed_keys.add(key)
-            record.pop(key, None)
-        rows.append(SheetRow(number, record, failed_keys, body[index]))
-    return rows
+        first = header_index + 2
+        self.kept = [(first + index, cells) for index, cells in enumerate(body) if filled[index]]
+        self.headers = {pos: _header_text(table, header_index, pos) for pos in mapping}
+        self.parsers = {pos: col.kind.bind(lookups) for pos, col in mapping.items()}
+
+    def rows(self, columns: dict[int, Column], errors: list[RowError]) -> list[SheetRow]:
+        """Every kept row with the values of ``columns``."""
+        rows = [SheetRow(number, {}, set(), cells) for number, cells in self.kept]
+        self.fill(rows, columns, errors)
+        return rows
+
+    def fill(self, rows: Sequence[SheetRow], columns: dict[int, Column], errors: list[RowError]) -> None:
+        """Parse ``columns`` of these rows, a column at a time (each kind parses a whole
+        column, with a fast path for cells in their plain form), into their values; a cell
+        that fails is reported and its column marked failed."""
+        if not rows or not columns:
+            return
+        keys: list[str] = []
+        parsed: list[list[Any]] = []
+        problems: dict[int, list[tuple[str, str, str]]] = {}  # row index -> (key, header, message)
+        required_msg = gettext("A value is required.")
+        for pos, col in columns.items():
+            values = [row.cells[pos] for row in rows]
+            header = self.headers[pos]
+            out, failures = col.kind.parse_column(self.parsers[pos], values)
+            for index, message in failures:
+                problems.setdefault(index, []).append((col.key, header, message))
+            if col.required:
+                empty = col.kind.empty
+                failed = {index for index, _message in failures}
+                for index, value in enumerate(out):
+                    if value == empty and index not in failed:
+                        problems.setdefault(index, []).append((col.key, header, required_msg))
+            keys.append(col.key)
+            parsed.append(out)
+        for row, record in zip(rows, map(dict, map(zip, repeat(keys), zip(*parsed, strict=True))), strict=True):
+            if row.values:
+                row.values.update(record)
+            else:
+                row.values = record
+        for index, found in problems.items():
+            row = rows[index]
+            for key, header, message in found:
+                errors.append(RowError(row.number, header, message))
+                row.failed.add(key)
+                row.values.pop(key, None)
 
 
 def _header_text(table: list[list[Any]], header_index: int, pos: int) -> str:
@@ -941,9 +972,14 @@ def _run_import(*, resource: str, data: bytes, filename: str, user: Any, commit:
     present = frozenset(col.key for col in mapping.values())
     headers = {col.key: _header_text(table, header_index, pos) for pos, col in mapping.items()}
 
-    def run() -> Plan | None:
+    def run(writing: bool) -> Plan | None:
+        """Check the rows; when ``writing``, write them as they pass (see ``Resource``)."""
         errors: list[RowError] = []
-        rows = _parse_rows(table, header_index, mapping, res.lookups(user=user), errors)
+        body = _Body(table, header_index, mapping, res.lookups(user=user))
+        keys = res.key_columns
+        first = {pos: col for pos, col in mapping.items() if keys is None or col.key in keys}
+        rest = {pos: col for pos, col in mapping.items() if pos not in first}
+        rows = body.rows(first, errors)
         result.rows = len(rows)
         if not rows:
             result.file_error = gettext("The file has no data rows under the header.")
@@ -953,6 +989,15 @@ def _run_import(*, resource: str, data: bytes, filename: str, user: Any, commit:
             errors.append(RowError(row, headers.get(key) or res.column(key).zh, message))
 
         plan = res.plan(rows, present=present, user=user, scope=scope, report=report)
+        for start in range(0, len(rows), PART_ROWS):
+            part = rows[start : start + PART_ROWS]
+            body.fill(part, rest, errors)
+            res.plan_part(plan, part, present=present, user=user, scope=scope, report=report)
+            # Nothing more is written once a row has failed: the import will be undone.
+            if writing and not errors:
+                res.write_part(plan, user=user)
+        if writing and not errors:
+            res.write(plan, user=user)
         # Left to right as the sheet shows them; columns the sheet lacks come last.
         position = {h: pos for pos, h in enumerate(result.headers)}
         position.update({c.zh: 1000 + i for i, c in enumerate(res.columns) if c.zh not in position})
@@ -971,19 +1016,20 @@ def _run_import(*, resource: str, data: bytes, filename: str, user: Any, commit:
         return plan
 
     if not commit:
-        run()
+        run(writing=False)
         result.ok = result.file_error is None and not result.errors
         return result
     try:
-        with transaction.atomic(), audit_context(user=user, source=ChangeSource.IMPORT):
-            plan = run()
-            if plan is None or result.errors:
-                return result
+        with checkpoint_after(), transaction.atomic(), audit_context(user=user, source=ChangeSource.IMPORT):
             # Every content type in the cache first: the change log needs them while the
             # writer thread has the connection, and a query then would wait for it.
             ContentType.objects.get_for_models(*django_apps.get_models())
             with bulk_write_session(), pipelined_inserts():
-                res.write(plan, user=user)
+                plan = run(writing=True)
+            if plan is None or result.errors:
+                # All or nothing: whatever the parts before the first error wrote goes.
+                transaction.set_rollback(True)
+                return result
     except IntegrityError:
         result.file_error = gettext(
             "The records changed while the file was being imported; nothing was saved. Please try again."
@@ -1124,7 +1170,13 @@ class RowWriter:
         self.defaults = defaults
         exclude = set(getattr(model, "audit_exclude", ()))
         # Positions and names of the values the change log keeps (as ``audit.snapshot``).
-        self.logged = [(i, f.name) for i, f in enumerate(self.fields) if f.name not in exclude]
+        logged = [(i, f.name) for i, f in enumerate(self.fields) if f.name not in exclude]
+        self.logged_names = [name for _i, name in logged]
+        positions = [i for i, _name in logged]
+        # One C call per row for all of them (itemgetter gives a tuple from two on).
+        self.logged_values: Callable[[Sequence[Any]], Sequence[Any]] = (
+            itemgetter(*positions) if len(positions) > 1 else lambda row: [row[i] for i in positions]
+        )
 
     def new(self) -> list[Any]:
         return self.defaults.copy()
@@ -1132,10 +1184,10 @@ class RowWriter:
     def row(self, values: Mapping[str, Any]) -> list[Any]:
         return [values.get(name, default) for name, default in zip(self.attnames, self.defaults, strict=True)]
 
-    def snapshot(self, row: Sequence[Any]) -> dict[str, Any]:
-        """The change-log state of a new row, amounts as text (dates are encoded on writing;
-        ``audit.write_change_rows`` leaves out a creation's empty values)."""
-        return {name: str(row[i]) if row[i].__class__ is Decimal else row[i] for i, name in self.logged}
+    def creation(self, row: Sequence[Any]) -> dict[str, Any]:
+        """The change-log state of a new row: its given values (``audit.creation_state``),
+        in the row's own types (the log's encoder writes amounts and dates as text)."""
+        return given_values(zip(self.logged_names, self.logged_values(row), strict=True))
 
     def insert(self, ids: Sequence[int], rows: Sequence[list[Any]]) -> None:
         """Insert the rows with these ids.  The rows are handed over: each gets its id

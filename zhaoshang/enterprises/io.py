@@ -385,10 +385,28 @@ class _Update:
 
 @dataclass
 class _Data:
+    """An enterprise import's plan: what ``plan`` found for the whole sheet, what the parts
+    checked, and how far the writing has come."""
+
     writer: RowWriter
+    # From the whole sheet: each row's target (None: a new record), name key and folded name.
+    targets: dict[int, int | None] = field(default_factory=dict)
+    keys: dict[int, str] = field(default_factory=dict)
+    folded: dict[int, str] = field(default_factory=dict)
+    new_rows: int = 0
+    default_unit: int | None = None
+    # The records to update, with their chain nodes and rankings as they are.
+    instances: dict[int, Enterprise] = field(default_factory=dict)
+    nodes_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    ranks_of: dict[int, list[tuple[str, int, int]]] = field(default_factory=lambda: defaultdict(list))
+    field_keys: list[str] = field(default_factory=list)
     slots: list[tuple[str, int]] = field(default_factory=list)  # sheet key, position in the row
     creates: list[_Create] = field(default_factory=list)
     updates: list[_Update] = field(default_factory=list)
+    # Writing: the new rows' ids, how many of them are written, the search-index statements.
+    ids: list[int] = field(default_factory=list)
+    written: int = 0
+    index: search_index.BulkIndex = field(default_factory=lambda: search_index.BulkIndex(connection))
 
 
 def _normalise_former_names(text: str) -> str:
@@ -404,10 +422,6 @@ def _ranking_texts(rankings: Iterable[tuple[str, int, int]]) -> list[str]:
     return [f"{code}:{year}:{rank}" for code, year, rank in sorted(rankings)]
 
 
-# New rows per hand-over to the database while an import writes.
-WRITE_PART = 10_000
-
-
 class EnterpriseResource(Resource):
     """Import and export of the enterprise registry."""
 
@@ -417,6 +431,9 @@ class EnterpriseResource(Resource):
     title = _("enterprises")
     list_url = "enterprises:list"
     sheet_title = "企业"
+    # Which record a row means, and whether it duplicates another, depends on these alone:
+    # the other columns are checked and written a part at a time.
+    key_columns = frozenset({"id", "credit_code", "name"})
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -604,10 +621,37 @@ class EnterpriseResource(Resource):
                 )
 
         # Recording unit: one the user works in, unless the user sees everything.
-        default_unit = None
         if not scope.sees_all:
             working = scope.working_unit_ids
-            default_unit = scope.home_unit_id if scope.home_unit_id in working else (min(working) if working else None)
+            data.default_unit = (
+                scope.home_unit_id if scope.home_unit_id in working else (min(working) if working else None)
+            )
+
+        # Records to update, with their chain nodes and rankings, for the change log.
+        update_ids = sorted({t for t in targets.values() if t is not None})
+        through = Enterprise.chain_nodes.through
+        for chunk in chunks(update_ids):
+            data.instances.update((e.pk, e) for e in Enterprise.objects.filter(pk__in=chunk))
+            for eid, nid in through.objects.filter(enterprise_id__in=chunk).values_list(
+                "enterprise_id", "chainnode_id"
+            ):
+                data.nodes_of[eid].append(nid)
+            for eid, lst, year, rank in EnterpriseRanking.objects.filter(enterprise_id__in=chunk).values_list(
+                "enterprise_id", "list", "year", "rank"
+            ):
+                data.ranks_of[eid].append((lst, year, rank))
+
+        data.field_keys = [k for k in _FIELD_ATTNAMES if k in present]
+        at = data.writer.index
+        data.slots = [(k, at[_FIELD_ATTNAMES[k]]) for k in data.field_keys]
+        data.targets, data.keys, data.folded = targets, keys, folded
+        data.new_rows = sum(1 for t in targets.values() if t is None)
+        return plan
+
+    def plan_part(
+        self, plan: Plan, rows: Sequence[SheetRow], *, present: frozenset[str], user: Any, scope: Scope, report: Report
+    ) -> None:
+        data: _Data = plan.data
         if "owner_unit" in present and not scope.sees_all:
             for row in rows:
                 unit = row.values.get("owner_unit")
@@ -615,28 +659,8 @@ class EnterpriseResource(Resource):
                     report(
                         row.number, "owner_unit", gettext("You do not work in this unit; choose one of your own units.")
                     )
-
-        # Records to update, with their chain nodes and rankings, for the change log.
-        update_ids = sorted({t for t in targets.values() if t is not None})
-        instances: dict[int, Enterprise] = {}
-        nodes_of: dict[int, list[int]] = defaultdict(list)
-        ranks_of: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
-        through = Enterprise.chain_nodes.through
-        for chunk in chunks(update_ids):
-            instances.update((e.pk, e) for e in Enterprise.objects.filter(pk__in=chunk))
-            for eid, nid in through.objects.filter(enterprise_id__in=chunk).values_list(
-                "enterprise_id", "chainnode_id"
-            ):
-                nodes_of[eid].append(nid)
-            for eid, lst, year, rank in EnterpriseRanking.objects.filter(enterprise_id__in=chunk).values_list(
-                "enterprise_id", "list", "year", "rank"
-            ):
-                ranks_of[eid].append((lst, year, rank))
-
-        field_keys = [k for k in _FIELD_ATTNAMES if k in present]
-        writer = data.writer
-        at = writer.index
-        data.slots = [(k, at[_FIELD_ATTNAMES[k]]) for k in field_keys]
+        targets = data.targets
+        field_keys = data.field_keys
         for row in rows:
             if row.number not in targets:
                 continue
@@ -648,18 +672,18 @@ class EnterpriseResource(Resource):
                 data.creates.append(
                     _Create(
                         values,
-                        keys.get(row.number, ""),
-                        folded.get(row.number, ""),
-                        values.get("owner_unit") or default_unit,
+                        data.keys.get(row.number, ""),
+                        data.folded.get(row.number, ""),
+                        values.get("owner_unit") or data.default_unit,
                         tuple(nodes or ()),
                         tuple(ranks or ()),
                     )
                 )
                 plan.actions[row.number] = CREATE
                 continue
-            enterprise = instances[target]
-            old_nodes = sorted(nodes_of.get(target, []))
-            old_ranks = sorted(ranks_of.get(target, []))
+            enterprise = data.instances[target]
+            old_nodes = sorted(data.nodes_of.get(target, []))
+            old_ranks = sorted(data.ranks_of.get(target, []))
             before = {**snapshot(enterprise), "chain_nodes": old_nodes}
             for k in field_keys:
                 if k in values:
@@ -691,64 +715,76 @@ class EnterpriseResource(Resource):
                     tuple(new_ranks) if new_ranks != old_ranks else None,
                 )
             )
-        return plan
 
     # -- writing ------------------------------------------------------------------------
 
-    def write(self, plan: Plan, *, user: Any) -> None:
+    def write_part(self, plan: Plan, *, user: Any) -> None:
+        """The new rows checked since the last part, with their links, rankings and log."""
         data: _Data = plan.data
+        creates = data.creates[data.written :]
+        if not creates:
+            return
         writer = data.writer
-        now = timezone.now()
+        if not data.ids:
+            # Before the first insert, so that no read waits on the writer thread.
+            data.ids = reserve_ids(Enterprise, data.new_rows)
+            for sql, params in data.index.pause():
+                execute(sql, params)
+        part_ids = data.ids[data.written : data.written + len(creates)]
+        data.written += len(creates)
         at = writer.index
         slots = data.slots
         i_key, i_former, i_owner, i_grams = at["name_key"], at["former_names"], at["owner_unit_id"], at["search_grams"]
         flag_slots = [(at[flag], code) for flag, code in _FLAGS]
-        ids = reserve_ids(Enterprise, len(data.creates))
         links: list[tuple[int, int]] = []
         rankings: list[tuple[int, str, int, int]] = []
         entries: list[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]] = []
-        pause, index_new = search_index.bulk_statements(connection, ids[0], ids[-1]) if ids else ([], [])
-        for sql, params in pause:
+        rows: list[list[Any]] = []
+        for pk, create in zip(part_ids, creates, strict=True):
+            # Straight into the table's row: no model instance for a new record.
+            values = create.values
+            row = writer.new()
+            for key, i in slots:
+                row[i] = values.get(key)
+            row[i_key] = create.key
+            former = row[i_former]
+            if former:
+                row[i_former] = former = _normalise_former_names(former)
+            row[i_grams] = rules.index_text_of_folded(create.folded, former)
+            row[i_owner] = create.owner
+            if create.rankings:
+                lists = {code for code, _year, _rank in create.rankings}
+                for i, code in flag_slots:
+                    row[i] = code in lists
+            rows.append(row)
+            if create.nodes:
+                links.extend((pk, node) for node in create.nodes)
+            if create.rankings:
+                rankings.extend((pk, code, year, rank) for code, year, rank in create.rankings)
+            after = writer.creation(row)
+            after["chain_nodes"] = sorted(create.nodes)
+            if create.rankings:
+                after["rankings"] = _ranking_texts(create.rankings)
+            entries.append((Ref(Enterprise, pk, values["name"]), ChangeAction.CREATE, None, after))
+        writer.insert(part_ids, rows)
+        # The database's full-text index picks the grams up from the rows just written.
+        for sql, params in data.index.index(part_ids[0], part_ids[-1]):
             execute(sql, params)
-        # Handed over in parts, so that the database is writing the first rows while the
-        # next ones are prepared (see core.bulk.pipelined_inserts).
-        for start in range(0, len(ids), WRITE_PART):
-            part_ids = ids[start : start + WRITE_PART]
-            rows: list[list[Any]] = []
-            for pk, create in zip(part_ids, data.creates[start : start + WRITE_PART], strict=True):
-                # Straight into the table's row: no model instance for a new record.
-                values = create.values
-                row = writer.new()
-                for key, i in slots:
-                    row[i] = values.get(key)
-                row[i_key] = create.key
-                former = row[i_former]
-                if former:
-                    row[i_former] = former = _normalise_former_names(former)
-                # The database's full-text index picks the grams up from the row itself.
-                row[i_grams] = rules.index_text_of_folded(create.folded, former)
-                row[i_owner] = create.owner
-                if create.rankings:
-                    lists = {code for code, _year, _rank in create.rankings}
-                    for i, code in flag_slots:
-                        row[i] = code in lists
-                rows.append(row)
-                name = values["name"]
-                if create.nodes:
-                    links.extend((pk, node) for node in create.nodes)
-                if create.rankings:
-                    rankings.extend((pk, code, year, rank) for code, year, rank in create.rankings)
-                after = writer.snapshot(row)
-                after["chain_nodes"] = sorted(create.nodes)
-                if create.rankings:
-                    after["rankings"] = _ranking_texts(create.rankings)
-                entries.append((Ref(Enterprise, pk, name), ChangeAction.CREATE, None, after))
-            writer.insert(part_ids, rows)
-            log_changes(entries)
-            entries = []
-        for sql, params in index_new:
-            execute(sql, params)
+        log_changes(entries)
+        insert_rows(Enterprise.chain_nodes.through._meta.db_table, ("enterprise_id", "chainnode_id"), links)
+        insert_rows(EnterpriseRanking._meta.db_table, ("enterprise_id", "list", "year", "rank"), rankings)
 
+    def write(self, plan: Plan, *, user: Any) -> None:
+        """After the parts: the search index's trigger back on, then the updates."""
+        data: _Data = plan.data
+        writer = data.writer
+        now = timezone.now()
+        if data.ids:  # the new rows were written, the trigger paused
+            for sql, params in data.index.resume():
+                execute(sql, params)
+        links: list[tuple[int, int]] = []
+        rankings: list[tuple[int, str, int, int]] = []
+        entries: list[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]] = []
         if data.updates:
             stamp = writer.stamp
             columns = [f.column for f in writer.fields if f.name != "created"]

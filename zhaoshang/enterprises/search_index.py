@@ -98,23 +98,30 @@ def uninstall(connection: BaseDatabaseWrapper) -> None:
 Statement = tuple[str, list[Any]]
 
 
-def bulk_statements(
-    connection: BaseDatabaseWrapper, first_id: int, last_id: int
-) -> tuple[list[Statement], list[Statement]]:
-    """For a bulk insert of enterprises with ids ``first_id``..``last_id``: the statements to
-    run before it and after it.  On SQLite the per-row trigger is paused and the new rows are
-    indexed in one statement; PostgreSQL's GIN index follows the rows by itself."""
-    if connection.vendor != "sqlite":
-        return [], []
-    before: list[Statement] = [(f"INSERT INTO {PAUSE} (paused) VALUES (1)", [])]
-    after: list[Statement] = [
-        (
-            f"INSERT INTO {FTS}(rowid, search_grams) SELECT id, search_grams FROM {TABLE} WHERE id BETWEEN %s AND %s",
-            [first_id, last_id],
-        ),
-        (f"DELETE FROM {PAUSE}", []),
-    ]
-    return before, after
+class BulkIndex:
+    """The search index through a bulk insert of enterprises, in parts: ``pause`` before
+    the first part, ``index(first_id, last_id)`` after each part, ``resume`` at the end.
+    On SQLite the per-row trigger is paused and each part is indexed in one statement
+    (while the next part is prepared); PostgreSQL's GIN index follows the rows by itself."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.sqlite = connection.vendor == "sqlite"
+
+    def pause(self) -> list[Statement]:
+        return [(f"INSERT INTO {PAUSE} (paused) VALUES (1)", [])] if self.sqlite else []
+
+    def index(self, first_id: int, last_id: int) -> list[Statement]:
+        if not self.sqlite:
+            return []
+        return [
+            (
+                f"INSERT INTO {FTS}(rowid, search_grams) SELECT id, search_grams FROM {TABLE} WHERE id BETWEEN %s AND %s",
+                [first_id, last_id],
+            )
+        ]
+
+    def resume(self) -> list[Statement]:
+        return [(f"DELETE FROM {PAUSE}", [])] if self.sqlite else []
 
 
 def _fts_phrase(gram: str) -> str | None:

@@ -629,7 +629,7 @@ class ProjectResource(Resource):
             moves.append(
                 (pk, stamp, ctx.user_id, ctx.user_name, "", attrs["stage"], create.reason or import_reason, "[]")
             )
-            after = writer.snapshot(row)
+            after = writer.creation(row)
             after["stage_changed_at"] = now.isoformat()
             after["credits"] = []
             after["members"] = [owner] if owner else []
