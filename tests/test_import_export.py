@@ -825,6 +825,9 @@ def test_fast_credit_code_check_agrees_with_stdnum() -> None:
         "9141010OMA0000000X",
         "９１４１０１００ＭＡ０００００３６０",
     ]
+    # Each character of a valid code replaced by one outside the alphabet, or by another of it.
+    for pos in (0, 8, 12, 17):
+        samples += [CODE_360[:pos] + ch + CODE_360[pos + 1 :] for ch in "IOSVZ中ａ\x00 0AY"]
     for code in samples:
         assert credit_code_ok(code) is credit_code_is_valid(code), code
     assert uscc.is_valid(CODE_360) and credit_code_ok(CODE_360)

@@ -115,6 +115,8 @@ def _jsonable(value: Any) -> Any:
 
 def _json_default(value: Any) -> Any:
     """orjson's fallback: the snapshot's forms, and text for anything else (a lazy label)."""
+    if value.__class__ is Decimal:  # the usual case, an amount: at once
+        return str(value)
     converted = _jsonable(value)
     return str(value) if converted is value else converted
 

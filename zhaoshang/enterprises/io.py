@@ -118,19 +118,20 @@ _RANK_SEP = re.compile(r"[:：]")
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_TABLE = bytes(_USCC_VALUE.get(chr(b), 255) for b in range(256))
 BAD_CREDIT_CODE = _("%(code)s is not a valid unified social credit code (check character per GB 32100-2015).")
 
 
 def credit_code_ok(code: str) -> bool:
     """GB 32100-2015 check, as ``core.values.credit_code_is_valid`` does it, at a fraction
-    of the cost (an import checks a hundred thousand codes)."""
-    if len(code) != 18 or not code[:8].isdigit() or not code[:8].isascii():
+    of the cost (an import checks a hundred thousand codes): the characters become their
+    values in one ``bytes.translate`` (255 for one outside the code's alphabet)."""
+    if len(code) != 18 or not code.isascii() or not code[:8].isdigit():
         return False
-    try:
-        total = sum(map(mul, map(_USCC_VALUE.__getitem__, code[:17]), _USCC_WEIGHTS))
-        return code[17] == _USCC_ALPHABET[(31 - total % 31) % 31]
-    except KeyError:  # a character outside the code's alphabet
+    values = code.encode().translate(_USCC_TABLE)
+    if 255 in values:
         return False
+    return values[17] == (31 - sum(map(mul, values[:17], _USCC_WEIGHTS)) % 31) % 31
 
 
 class CreditCode(Kind):
