@@ -41,6 +41,7 @@ def test_benchmark_writes_results_and_report_at_a_tiny_size(tmp_path: Path) -> N
         assert page["queries"] == page["queries_small"]
     assert {"xlsx_rows_per_s", "csv_rows_per_s", "raw_insert_rows_per_s"} <= set(data["import"])
     assert data["import"]["xlsx_created"] == data["import"]["csv_created"] == 50
+    assert data["import"]["csv_checkpoint_after_seconds"] >= 0
     assert all(data["import"][k] > 0 for k in ("xlsx_rows_per_s", "csv_rows_per_s", "raw_insert_rows_per_s"))
 
     # The batch screens and scores every project: the 40 of the pipeline and 20 more.
