@@ -894,8 +894,11 @@ class _Body:
         parsed: list[list[Any]] = []
         problems: dict[int, list[tuple[str, str, str]]] = {}  # row index -> (key, header, message)
         required_msg = gettext("A value is required.")
+        # The part's cells a column at a time.  Rows may differ in length past the last
+        # mapped column (never before it, see __init__): the shortest decides.
+        cells = list(zip(*[row.cells for row in rows], strict=False))
         for pos, col in columns.items():
-            values = [row.cells[pos] for row in rows]
+            values = cells[pos]
             header = self.headers[pos]
             out, failures = col.kind.parse_column(self.parsers[pos], values)
             for index, message in failures:

@@ -734,7 +734,10 @@ class EnterpriseResource(Resource):
         part_ids = data.ids[data.written : data.written + len(creates)]
         data.written += len(creates)
         at = writer.index
-        slots = data.slots
+        # Each position's sheet key (positions the sheet does not fill get a key no row
+        # has), so that one C-level map over a row's values gives the whole table row.
+        filled = {i: key for key, i in data.slots}
+        keys: list[Any] = [filled.get(i, (i,)) for i in range(len(writer.defaults))]
         i_key, i_former, i_owner, i_grams = at["name_key"], at["former_names"], at["owner_unit_id"], at["search_grams"]
         flag_slots = [(at[flag], code) for flag, code in _FLAGS]
         links: list[tuple[int, int]] = []
@@ -744,9 +747,7 @@ class EnterpriseResource(Resource):
         for pk, create in zip(part_ids, creates, strict=True):
             # Straight into the table's row: no model instance for a new record.
             values = create.values
-            row = writer.new()
-            for key, i in slots:
-                row[i] = values.get(key)
+            row: list[Any] = list(map(values.get, keys, writer.defaults))
             row[i_key] = create.key
             former = row[i_former]
             if former:
