@@ -156,8 +156,8 @@ def markdown(results: dict[str, Any]) -> str:
             "## Import",
             "",
             f"{imp.get('rows', 0):,} new enterprises in the import template's columns, validated in full "
-            "(credit-code check character, codes, duplicates) and committed in one transaction. The last "
-            "column divides by the raw insert measured in the same run: it is the figure to compare between "
+            "(credit-code check character, codes, duplicates) and committed in one transaction. The column "
+            "“rows/s ÷ raw insert's” divides by the raw insert measured in the same run: it is the figure to compare between "
             "runs on different days, as the speed of these shared machines varies by more than three times from day to day. "
             "On SQLite the import returns once its transaction is committed; copying the write-ahead log into the "
             "database file (the checkpoint) follows on a thread of its own, and the benchmark waits for it before "
