@@ -201,10 +201,14 @@ def write_change_rows(
     rows: Iterable[tuple[type[models.Model], Any, str, str, dict[str, Any] | None, dict[str, Any] | None]],
     *,
     message: str = "",
+    given: bool = False,
 ) -> int:
     """Log many writes at once, each as (model, pk, text, action, before, after), attributed
     to the current audit context.  Written as plain rows through ``bulk.insert_rows``: a
-    ChangeLog instance per row took longer than writing the imported records themselves."""
+    ChangeLog instance per row took longer than writing the imported records themselves.
+
+    ``given``: the creations' states hold their given values only already (built with
+    ``given_values``), so they are not compacted again."""
     ctx = current_context()
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
@@ -218,7 +222,7 @@ def write_change_rows(
     values: list[tuple[Any, ...]] = []
     create = ChangeAction.CREATE
     for model, pk, text, action, before, after in rows:
-        if action == create and before is None and after is not None:
+        if not given and action == create and before is None and after is not None:
             after = creation_state(after)
         ct = content_types.get(model)
         if ct is None:

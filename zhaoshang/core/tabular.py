@@ -1225,12 +1225,17 @@ class Ref:
 
 
 def log_changes(
-    entries: Iterable[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]], *, message: str = ""
+    entries: Iterable[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]],
+    *,
+    message: str = "",
+    given: bool = False,
 ) -> int:
-    """Change-log rows for an import, from saved rows known only by id and text."""
+    """Change-log rows for an import, from saved rows known only by id and text
+    (``given``: see ``audit.write_change_rows``)."""
     return write_change_rows(
         ((ref.model, ref.pk, ref.text, action, before, after) for ref, action, before, after in entries),
         message=message,
+        given=given,
     )
 
 

@@ -763,8 +763,10 @@ class EnterpriseResource(Resource):
                 links.extend((pk, node) for node in create.nodes)
             if create.rankings:
                 rankings.extend((pk, code, year, rank) for code, year, rank in create.rankings)
+            # Given values only, as audit.creation_state keeps them (an empty list is left out).
             after = writer.creation(row)
-            after["chain_nodes"] = sorted(create.nodes)
+            if create.nodes:
+                after["chain_nodes"] = sorted(create.nodes)
             if create.rankings:
                 after["rankings"] = _ranking_texts(create.rankings)
             entries.append((Ref(Enterprise, pk, values["name"]), ChangeAction.CREATE, None, after))
@@ -772,7 +774,7 @@ class EnterpriseResource(Resource):
         # The database's full-text index picks the grams up from the rows just written.
         for sql, params in data.index.index(part_ids[0], part_ids[-1]):
             execute(sql, params)
-        log_changes(entries)
+        log_changes(entries, given=True)
         insert_rows(Enterprise.chain_nodes.through._meta.db_table, ("enterprise_id", "chainnode_id"), links)
         insert_rows(EnterpriseRanking._meta.db_table, ("enterprise_id", "list", "year", "rank"), rankings)
 
