@@ -1155,7 +1155,7 @@ def chunks(values: Sequence[Any], size: int = 900) -> Iterator[Sequence[Any]]:
 
 class RowWriter:
     """Rows for a model's table as plain lists in field order, defaults filled in, so that
-    a resource sets only the values its sheet gives (``row = writer.new(); row[i] = …``)."""
+    a resource gives only the values its sheet has (``writer.row(values)``)."""
 
     def __init__(self, model: type[models.Model], now: dt.datetime) -> None:
         self.model = model
@@ -1181,11 +1181,17 @@ class RowWriter:
             itemgetter(*positions) if len(positions) > 1 else lambda row: [row[i] for i in positions]
         )
 
-    def new(self) -> list[Any]:
-        return self.defaults.copy()
+    def row(self, values: Mapping[str, Any], keys: Sequence[Any] | None = None) -> list[Any]:
+        """A table row from ``values``, the default where a value is missing.  ``keys``: the
+        key in ``values`` of each position (``keys_for``); by default the field attnames."""
+        # One C-level map per row: an import builds a hundred thousand of them.
+        return list(map(values.get, keys or self.attnames, self.defaults))
 
-    def row(self, values: Mapping[str, Any]) -> list[Any]:
-        return [values.get(name, default) for name, default in zip(self.attnames, self.defaults, strict=True)]
+    def keys_for(self, positions: Mapping[str, int]) -> list[Any]:
+        """Keys for ``row`` when ``values`` are keyed by a sheet's keys: ``positions`` gives
+        each key's position; the others get a key no ``values`` has, hence the default."""
+        by_position = {i: key for key, i in positions.items()}
+        return [by_position.get(i, (i,)) for i in range(len(self.defaults))]
 
     def creation(self, row: Sequence[Any]) -> dict[str, Any]:
         """The change-log state of a new row: its given values (``audit.creation_state``),

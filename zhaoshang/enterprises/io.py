@@ -401,7 +401,7 @@ class _Data:
     nodes_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     ranks_of: dict[int, list[tuple[str, int, int]]] = field(default_factory=lambda: defaultdict(list))
     field_keys: list[str] = field(default_factory=list)
-    slots: list[tuple[str, int]] = field(default_factory=list)  # sheet key, position in the row
+    row_keys: list[Any] = field(default_factory=list)  # RowWriter.row's keys: the sheet's
     creates: list[_Create] = field(default_factory=list)
     updates: list[_Update] = field(default_factory=list)
     # Writing: the new rows' ids, how many of them are written, the search-index statements.
@@ -644,7 +644,7 @@ class EnterpriseResource(Resource):
 
         data.field_keys = [k for k in _FIELD_ATTNAMES if k in present]
         at = data.writer.index
-        data.slots = [(k, at[_FIELD_ATTNAMES[k]]) for k in data.field_keys]
+        data.row_keys = data.writer.keys_for({k: at[_FIELD_ATTNAMES[k]] for k in data.field_keys})
         data.targets, data.keys, data.folded = targets, keys, folded
         data.new_rows = sum(1 for t in targets.values() if t is None)
         return plan
@@ -734,10 +734,7 @@ class EnterpriseResource(Resource):
         part_ids = data.ids[data.written : data.written + len(creates)]
         data.written += len(creates)
         at = writer.index
-        # Each position's sheet key (positions the sheet does not fill get a key no row
-        # has), so that one C-level map over a row's values gives the whole table row.
-        filled = {i: key for key, i in data.slots}
-        keys: list[Any] = [filled.get(i, (i,)) for i in range(len(writer.defaults))]
+        row_keys = data.row_keys
         i_key, i_former, i_owner, i_grams = at["name_key"], at["former_names"], at["owner_unit_id"], at["search_grams"]
         flag_slots = [(at[flag], code) for flag, code in _FLAGS]
         links: list[tuple[int, int]] = []
@@ -747,7 +744,7 @@ class EnterpriseResource(Resource):
         for pk, create in zip(part_ids, creates, strict=True):
             # Straight into the table's row: no model instance for a new record.
             values = create.values
-            row: list[Any] = list(map(values.get, keys, writer.defaults))
+            row = writer.row(values, row_keys)
             row[i_key] = create.key
             former = row[i_former]
             if former:
