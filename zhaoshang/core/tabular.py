@@ -339,14 +339,9 @@ def parse_distinct(parse: Callable[[Any], Any], values: Sequence[Any], empty: An
     known: dict[str, Any] = {}
     bad: dict[str, str] = {}
     for value in distinct:
-        if _blank(value):
-            known[value] = empty
-            continue
-        try:
-            known[value] = parse(value)
-        except CellError as exc:
-            known[value] = empty
-            bad[value] = exc.message
+        known[value], message = _parse_cell(parse, value, empty)
+        if message is not None:
+            bad[value] = message
     out = [known[value] for value in values]
     failures = [(index, bad[value]) for index, value in enumerate(values) if value in bad] if bad else []
     return out, failures
@@ -365,16 +360,21 @@ def finish_slow(
     """Parse, one by one, the cells that a column's fast path marked ``SLOW``."""
     failures: Failures = []
     for index in [i for i, v in enumerate(out) if v is SLOW]:
-        value = values[index]
-        if _blank(value):
-            out[index] = empty
-            continue
-        try:
-            out[index] = parse(value)
-        except CellError as exc:
-            out[index] = empty
-            failures.append((index, exc.message))
+        out[index], message = _parse_cell(parse, values[index], empty)
+        if message is not None:
+            failures.append((index, message))
     return out, failures
+
+
+def _parse_cell(parse: Callable[[Any], Any], value: Any, empty: Any) -> tuple[Any, str | None]:
+    """One cell through its kind's parser: its value and None, or ``empty`` and why (a
+    blank cell is ``empty`` without a message)."""
+    if _blank(value):
+        return empty, None
+    try:
+        return parse(value), None
+    except CellError as exc:
+        return empty, exc.message
 
 
 class Kind:
