@@ -309,31 +309,27 @@ _CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,59}$")
 _SPLIT_RE = re.compile(r"[,，、;；\s]+")
 
 
-def split_list(value: Any) -> list[str]:
-    """A list typed as text ("3041, 3011" or one per line) or given as a list, cleaned."""
+def split_list(value: Any, separators: re.Pattern[str] = _SPLIT_RE) -> list[str]:
+    """A list typed as text ("3041, 3011" or one per line) or given as a list, cleaned:
+    items stripped, empty and repeated ones left out."""
     if value is None:
         return []
-    items = value if isinstance(value, list | tuple) else _SPLIT_RE.split(str(value))
+    items = value if isinstance(value, list | tuple) else separators.split(str(value))
     out: list[str] = []
     for item in items:
         text = str(item).strip()
         if text and text not in out:
             out.append(text)
     return out
+
+
+# Keywords may contain spaces ("P2P 平台" is unusual but allowed), so only the list
+# separators split them: commas, the Chinese enumeration comma, semicolons, new lines.
+_KEYWORD_SPLIT_RE = re.compile(r"[,，、;；\n\r]+")
 
 
 def _split_keywords(value: Any) -> list[str]:
-    # Keywords may contain spaces ("P2P 平台" is unusual but allowed), so only the list
-    # separators split them: commas, the Chinese enumeration comma, semicolons, new lines.
-    if value is None:
-        return []
-    items = value if isinstance(value, list | tuple) else re.split(r"[,，、;；\n\r]+", str(value))
-    out: list[str] = []
-    for item in items:
-        text = str(item).strip()
-        if text and text not in out:
-            out.append(text)
-    return out
+    return split_list(value, _KEYWORD_SPLIT_RE)
 
 
 def require_editor(user: Any) -> None:
