@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import itertools
 from decimal import Decimal
 from typing import Any
 
+from openpyxl import Workbook
 from stdnum.cn import uscc
 
 from zhaoshang.core.audit import audit_context
@@ -82,3 +85,22 @@ def approve_for_signing(p: Any, *, date: dt.date = dt.date(2023, 3, 1)) -> Any:
     return ReviewMeeting.objects.create(
         project=p, date=date, decision=Decision.APPROVED, decision_reason="联审通过", decided_at=timezone.now()
     )
+
+
+def xlsx(rows: list[list[Any]]) -> bytes:
+    """A workbook whose first sheet holds these rows, as a user would upload it."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def csv_bytes(rows: list[list[Any]], encoding: str = "utf-8-sig") -> bytes:
+    """A CSV file of these rows (UTF-8 with a byte-order mark, as Excel's "CSV UTF-8")."""
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode(encoding)

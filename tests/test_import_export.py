@@ -18,11 +18,11 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.utils import translation
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
 from tests.conftest import client_for
-from tests.factories import credit_code, enterprise, project
+from tests.factories import credit_code, csv_bytes, enterprise, project, xlsx
 from zhaoshang.core.models import ChangeLog
 from zhaoshang.core.tabular import RowError, export_response, run_import, template_bytes
 from zhaoshang.enterprises.io import credit_code_ok
@@ -43,23 +43,6 @@ def chain(db: Any) -> ChainNode:
     c = IndustryChain.objects.create(name="新一代信息技术", kind="leading")
     ChainNode.objects.create(chain=c, name="芯片设计", segment="upstream")
     return ChainNode.objects.create(chain=c, name="网络安全", segment="midstream")
-
-
-def xlsx(rows: list[list[Any]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def csv_bytes(rows: list[list[Any]], encoding: str = "utf-8-sig") -> bytes:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue().encode(encoding)
 
 
 def state(*records: Any) -> tuple[Any, ...]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import credit_code, enterprise
+from tests.factories import credit_code, csv_bytes, enterprise
 from zhaoshang.core import tabular
 from zhaoshang.core.audit import history_for
 from zhaoshang.core.models import ChangeLog
@@ -20,11 +20,6 @@ from zhaoshang.enterprises.models import ChainNode, Enterprise, EnterpriseRankin
 from zhaoshang.enterprises.selectors import active_enterprises, search_enterprises
 
 HEADER = ["企业名称", "统一社会信用代码", "曾用名", "年营业收入（万元）", "产业链环节", "榜单排名"]
-
-
-def csv_bytes(rows: list[list[str]]) -> bytes:
-    lines = [",".join(HEADER)] + [",".join(row) for row in rows]
-    return ("\ufeff" + "\n".join(lines) + "\n").encode()
 
 
 @pytest.fixture
@@ -56,7 +51,7 @@ def test_a_failing_row_in_a_later_part_undoes_the_parts_already_written(
     rows[4][3] = "一百万"  # the fifth row (sheet row 6): not an amount
     before = (Enterprise.objects.count(), ChangeLog.objects.count(), EnterpriseRanking.objects.count())
     result = tabular.run_import(
-        resource="enterprises", data=csv_bytes(rows), filename="e.csv", user=org.coordinator, commit=True
+        resource="enterprises", data=csv_bytes([HEADER, *rows]), filename="e.csv", user=org.coordinator, commit=True
     )
     assert not result.ok and not result.committed
     assert [(e.row, e.column) for e in result.errors] == [(6, "年营业收入（万元）")]
@@ -77,7 +72,7 @@ def test_an_import_in_parts_stores_what_one_part_stores(org: Any, node: ChainNod
         ["安阳聚泰钢铁集团有限公司", credit_code(605), "", "9", "", "民营500强:2023:77"],
     ]
     result = tabular.run_import(
-        resource="enterprises", data=csv_bytes(rows), filename="e.csv", user=org.coordinator, commit=True
+        resource="enterprises", data=csv_bytes([HEADER, *rows]), filename="e.csv", user=org.coordinator, commit=True
     )
     assert result.ok, result.errors
     assert (result.created, result.updated) == (4, 1)

@@ -4,7 +4,6 @@ entries' import and the re-screen command."""
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 from io import StringIO
 from typing import Any
@@ -14,9 +13,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.utils import translation
-from openpyxl import Workbook
 
-from tests.factories import credit_code, enterprise, project
+from tests.factories import credit_code, enterprise, project, xlsx
 from zhaoshang.core.audit import audit_context, history_for
 from zhaoshang.core.models import ChangeAction, ChangeLog
 from zhaoshang.core.tabular import run_import
@@ -64,17 +62,6 @@ def glass_line(org: Any, stage: str = pipeline.NEGOTIATING, **data: Any) -> Proj
             project_move(project=p, target=stage, user=org.officer_a)
     p.refresh_from_db()
     return p
-
-
-def xlsx(rows: list[list[Any]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 # -- the shipped catalogue ------------------------------------------------------------------

@@ -13,10 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
-from openpyxl import Workbook
 
 from tests.conftest import client_for
-from tests.factories import project
+from tests.factories import project, xlsx
 from zhaoshang.core.audit import audit_context
 from zhaoshang.core.models import ChangeLog
 from zhaoshang.enterprises.models import IndustryCode
@@ -195,23 +194,12 @@ def test_a_coordinator_deactivates_a_rule_with_a_reason(org: Any) -> None:
     assert "与产能过剩规则重复" in page.content.decode()
 
 
-def _xlsx(rows: list[list[Any]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def test_a_coordinator_imports_entries_through_the_import_page(org: Any) -> None:
     coordinator = client_for(org.coordinator)
     assert coordinator.get(reverse("screening:import")).status_code == 200
     template = coordinator.get(reverse("screening:import_template"))
     assert template.status_code == 200 and template["Content-Type"].startswith("application/vnd.openxml")
-    data = _xlsx(
+    data = xlsx(
         [
             ["类别", "章节", "条目序号", "条目原文", "行业代码", "关键词", "出处"],
             ["淘汰类", "十、测试", "9", "某某乙工艺（示例原文）", "", "某某乙工艺", "测试出处"],
