@@ -132,7 +132,7 @@ def _timed_import(data: bytes, filename: str, user: Any) -> tuple[float, float, 
     after it returned (SQLite; run on a thread of its own, see core.bulk.checkpoint_after),
     and its result.  The checkpoint is waited for before anything else is measured."""
     from zhaoshang.core.bulk import wait_for_checkpoints
-    from zhaoshang.core.tabular import run_import
+    from zhaoshang.core.tabular.engine import run_import
 
     cpu = time.process_time()
     start = time.perf_counter()

@@ -21,7 +21,8 @@ from zhaoshang.core import bulk
 from zhaoshang.core.audit import audit_context, write_change_rows
 from zhaoshang.core.bulk import insert_rows, pipelined_inserts
 from zhaoshang.core.models import ChangeLog, ChangeSource
-from zhaoshang.core.tabular import reserve_ids, run_import
+from zhaoshang.core.tabular.engine import run_import
+from zhaoshang.core.tabular.writing import reserve_ids
 from zhaoshang.enterprises.models import ChainNode, Enterprise, IndustryChain
 from zhaoshang.enterprises.rules import index_text
 from zhaoshang.enterprises.selectors import active_enterprises, search_enterprises

@@ -186,7 +186,7 @@ def test_the_index_is_rebuilt_when_the_database_lost_it(registry: dict[str, Ente
 def test_imported_enterprises_are_found_and_later_ones_too(registry: dict[str, Enterprise], org: Any) -> None:
     """An import indexes its new rows in one statement (the per-row trigger paused inside its
     transaction); afterwards the trigger works again for every other write."""
-    from zhaoshang.core.tabular import run_import
+    from zhaoshang.core.tabular.engine import run_import
 
     data = "企业名称,曾用名\n洛阳栾川钼业集团股份有限公司,洛阳钼业\n新乡化纤股份有限公司,\n".encode()
     result = run_import(resource="enterprises", data=data, filename="e.csv", user=org.coordinator, commit=True)

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from tests.factories import approve_for_signing, enterprise, project
 from zhaoshang.core.audit import audit_context, history_for
 from zhaoshang.core.models import ChangeAction, ChangeLog
-from zhaoshang.core.tabular import run_import
+from zhaoshang.core.tabular.engine import run_import
 from zhaoshang.enterprises.models import ChainNode, IndustryChain
 from zhaoshang.evaluation import services
 from zhaoshang.evaluation.models import FastTrack, ProjectCondition, ReviewMeeting, ReviewOpinion, SchemeVersion, Score

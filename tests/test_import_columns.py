@@ -20,7 +20,8 @@ from django.utils import translation
 from tests.factories import credit_code
 from zhaoshang.core.audit import creation_state
 from zhaoshang.core.models import ChangeLog
-from zhaoshang.core.tabular import Bool, Date, Integer, Kind, Money, Text, parse_each, run_import
+from zhaoshang.core.tabular.engine import run_import
+from zhaoshang.core.tabular.kinds import Bool, Date, Integer, Kind, Money, Text, parse_each
 from zhaoshang.enterprises.io import COLUMNS, CreditCode
 from zhaoshang.enterprises.models import Enterprise
 from zhaoshang.enterprises.services import enterprise_create

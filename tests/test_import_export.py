@@ -24,7 +24,9 @@ from python_calamine import CalamineWorkbook
 from tests.conftest import client_for
 from tests.factories import credit_code, csv_bytes, enterprise, project, xlsx
 from zhaoshang.core.models import ChangeLog
-from zhaoshang.core.tabular import RowError, export_response, run_import, template_bytes
+from zhaoshang.core.tabular.engine import RowError, run_import
+from zhaoshang.core.tabular.export import export_response
+from zhaoshang.core.tabular.template import template_bytes
 from zhaoshang.enterprises.io import credit_code_ok
 from zhaoshang.enterprises.models import ChainNode, Enterprise, EnterpriseRanking, IndustryChain
 from zhaoshang.enterprises.selectors import search_enterprises
@@ -923,7 +925,7 @@ def test_template_download(org: Any) -> None:
 
 
 def test_imported_province_is_kept_in_its_short_form(org):
-    from zhaoshang.core.tabular import run_import
+    from zhaoshang.core.tabular.engine import run_import
     from zhaoshang.enterprises.models import Enterprise
 
     data = "企业名称,总部所在省份\n河南中原传感器有限公司,河南省\n广西柳工机械股份有限公司,广西壮族自治区\n".encode()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.factories import credit_code, csv_bytes, enterprise
-from zhaoshang.core import tabular
+from zhaoshang.core.tabular import engine as tabular
 from zhaoshang.core.audit import history_for
 from zhaoshang.core.models import ChangeLog
 from zhaoshang.enterprises.io import EnterpriseResource

@@ -17,7 +17,7 @@ from django.utils import translation
 from tests.factories import credit_code, enterprise, project, xlsx
 from zhaoshang.core.audit import audit_context, history_for
 from zhaoshang.core.models import ChangeAction, ChangeLog
-from zhaoshang.core.tabular import run_import
+from zhaoshang.core.tabular.engine import run_import
 from zhaoshang.enterprises.models import IndustryCode
 from zhaoshang.enterprises.services import enterprise_update
 from zhaoshang.projects import rules as pipeline

@@ -14,7 +14,8 @@ from django.utils import translation
 
 from tests.factories import credit_code, enterprise
 from tests.test_import_export import csv_bytes, state, xlsx
-from zhaoshang.core.tabular import FileRefused, check_upload, run_import
+from zhaoshang.core.tabular.engine import run_import
+from zhaoshang.core.tabular.uploads import FileRefused, check_upload
 
 NOT_TABULAR = "The file is not an Excel workbook (.xlsx) or a CSV file."
 MACROS = (

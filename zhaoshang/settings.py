@@ -127,7 +127,7 @@ STATICFILES_DIRS = [
 ]
 WHITENOISE_USE_FINDERS = DEBUG
 
-# Upload checks happen before any parsing (see zhaoshang.core.tabular).
+# Upload checks happen before any parsing (see zhaoshang.core.tabular.uploads).
 ZS_UPLOAD_MAX_BYTES = env_int("ZS_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 ZS_UPLOAD_MAX_UNZIPPED_BYTES = env_int("ZS_UPLOAD_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024)
 ZS_IMPORT_MAX_ROWS = env_int("ZS_IMPORT_MAX_ROWS", 200_000)

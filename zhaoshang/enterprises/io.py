@@ -24,13 +24,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.core.audit import snapshot
-from zhaoshang.core.bulk import execute
+from zhaoshang.core.bulk import execute, insert_rows
 from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import Scope
-from zhaoshang.core.tabular import (
-    CREATE,
+from zhaoshang.core.tabular.engine import CREATE, UPDATE, Plan, Report, Resource, SheetRow, register_resource
+from zhaoshang.core.tabular.kinds import (
     SLOW,
-    UPDATE,
     Bool,
     CellError,
     Choice,
@@ -40,21 +39,17 @@ from zhaoshang.core.tabular import (
     Kind,
     Lookup,
     Money,
-    Plan,
-    Ref,
-    Report,
-    Resource,
-    RowWriter,
-    SheetRow,
     Text,
+    finish_slow,
+    fold,
+)
+from zhaoshang.core.tabular.writing import (
+    Ref,
+    RowWriter,
     chunks,
     delete_where_in,
     fetch_where_in,
-    finish_slow,
-    fold,
-    insert_rows,
     log_changes,
-    register_resource,
     reserve_ids,
     update_rows,
 )

@@ -19,33 +19,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.core.audit import current_context, snapshot
+from zhaoshang.core.bulk import insert_rows
 from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import Scope
-from zhaoshang.core.tabular import (
-    CREATE,
-    UPDATE,
-    Bool,
-    Choice,
-    Column,
-    Date,
-    Integer,
-    Lookup,
-    Money,
-    Plan,
-    Ref,
-    Report,
-    Resource,
-    RowWriter,
-    SheetRow,
-    Text,
-    chunks,
-    fetch_where_in,
-    insert_rows,
-    log_changes,
-    register_resource,
-    reserve_ids,
-    update_rows,
-)
+from zhaoshang.core.tabular.engine import CREATE, UPDATE, Plan, Report, Resource, SheetRow, register_resource
+from zhaoshang.core.tabular.kinds import Bool, Choice, Column, Date, Integer, Lookup, Money, Text
+from zhaoshang.core.tabular.writing import Ref, RowWriter, chunks, fetch_where_in, log_changes, reserve_ids, update_rows
 from zhaoshang.enterprises.io import EnterpriseResource, chain_node_key, credit_code_ok, industry_key
 from zhaoshang.enterprises.models import Enterprise
 from zhaoshang.enterprises.rules import name_key

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zhaoshang.core import tabular_views
+from zhaoshang.core.tabular import views as tabular_views
 from zhaoshang.projects import views
 
 app_name = "projects"

@@ -44,7 +44,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def project_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    from zhaoshang.core.tabular import export_response
+    from zhaoshang.core.tabular.export import export_response
 
     if fmt not in ("xlsx", "csv"):
         raise PermissionDenied

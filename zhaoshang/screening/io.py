@@ -20,18 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from zhaoshang.core.audit import record_changes_bulk, snapshot
 from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import Scope
-from zhaoshang.core.tabular import (
-    CREATE,
-    UPDATE,
-    Choice,
-    Column,
-    Plan,
-    Report,
-    Resource,
-    SheetRow,
-    Text,
-    register_resource,
-)
+from zhaoshang.core.tabular.engine import CREATE, UPDATE, Plan, Report, Resource, SheetRow, register_resource
+from zhaoshang.core.tabular.kinds import Choice, Column, Text
 from zhaoshang.enterprises.models import IndustryCode
 from zhaoshang.screening.models import CatalogueEntry, EntryClass, Provenance
 from zhaoshang.screening.services import _split_keywords, catalogue_changed, keyword_errors, split_list

@@ -17,10 +17,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zhaoshang.core import tabular_views
 from zhaoshang.core.audit import history_for
 from zhaoshang.core.paging import peek_page
 from zhaoshang.core.scoping import get_restricted_or_404, scope_for
+from zhaoshang.core.tabular import views as tabular_views
 from zhaoshang.projects.models import Project
 from zhaoshang.screening import rules, services
 from zhaoshang.screening.filtersets import RuleFilter
@@ -177,7 +177,7 @@ def entry_template(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def entry_export(request: HttpRequest) -> HttpResponse:
-    from zhaoshang.core.tabular import export_response
+    from zhaoshang.core.tabular.export import export_response
 
     return export_response(
         resource="screening_entries", queryset=CatalogueEntry.objects.restrict(request.user, "view"), fmt="xlsx"

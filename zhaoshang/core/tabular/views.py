@@ -25,7 +25,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from zhaoshang.core.scoping import scope_for
-from zhaoshang.core.tabular import CREATE, ImportResult, Resource, get_resource, run_import, template_response
+from zhaoshang.core.tabular.engine import CREATE, ImportResult, Resource, get_resource, run_import
+from zhaoshang.core.tabular.template import template_response
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 KEEP_SECONDS = 24 * 3600
