@@ -32,6 +32,7 @@ from stdnum.cn import uscc
 
 from bench import vocab
 from zhaoshang.core.audit import audit_context
+from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.enterprises import rules as enterprise_rules
 from zhaoshang.enterprises.models import (
     ChainNode,
@@ -198,7 +199,7 @@ class Generator:
         with audit_context(source="command"), transaction.atomic():
             for name, kind, region, parent in vocab.UNITS:
                 parent_unit = self.units[parent] if parent is not None else None
-                self.units.append(unit_create(name=name, kind=kind, parent=parent_unit, region=region))
+                self.units.append(unit_create(user=SYSTEM, name=name, kind=kind, parent=parent_unit, region=region))
             self._working_units = [u.pk for u in self.units[1:]]
             password = make_password(PASSWORD)
             users = [

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from zhaoshang.core.audit import audit_context
+from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.org.models import Role, UnitKind
 from zhaoshang.org.services import membership_set, unit_create
 
@@ -45,19 +46,21 @@ class Org:
 
 def make_user(username: str, unit: Any, role: str) -> Any:
     user = get_user_model().objects.create_user(username=username, password="pw-" + username)
-    membership_set(user=user, unit=unit, role=role)
+    membership_set(user=SYSTEM, member=user, unit=unit, role=role)
     return user
 
 
 @pytest.fixture
 def org(db: Any) -> Org:
     with audit_context(source="command"):
-        admin = unit_create(name="管委会", kind=UnitKind.ADMINISTRATION)
-        centre = unit_create(name="投资促进中心", kind=UnitKind.PROMOTION_CENTRE, parent=admin)
-        park_a = unit_create(name="园区运营中心A", kind=UnitKind.PARK_OPERATOR, parent=admin)
-        park_a_team = unit_create(name="园区A招商一部", kind=UnitKind.PARK_OPERATOR, parent=park_a)
-        park_b = unit_create(name="园区运营中心B", kind=UnitKind.PARK_OPERATOR, parent=admin)
-        outpost = unit_create(name="长三角招商分局", kind=UnitKind.OUTPOST, parent=centre, region="yangtze_delta")
+        admin = unit_create(user=SYSTEM, name="管委会", kind=UnitKind.ADMINISTRATION)
+        centre = unit_create(user=SYSTEM, name="投资促进中心", kind=UnitKind.PROMOTION_CENTRE, parent=admin)
+        park_a = unit_create(user=SYSTEM, name="园区运营中心A", kind=UnitKind.PARK_OPERATOR, parent=admin)
+        park_a_team = unit_create(user=SYSTEM, name="园区A招商一部", kind=UnitKind.PARK_OPERATOR, parent=park_a)
+        park_b = unit_create(user=SYSTEM, name="园区运营中心B", kind=UnitKind.PARK_OPERATOR, parent=admin)
+        outpost = unit_create(
+            user=SYSTEM, name="长三角招商分局", kind=UnitKind.OUTPOST, parent=centre, region="yangtze_delta"
+        )
         return Org(
             admin=admin,
             centre=centre,

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from stdnum.cn import uscc
 
 from zhaoshang.core.audit import audit_context
+from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.enterprises.services import enterprise_create
 from zhaoshang.projects import rules
 from zhaoshang.projects.services import project_create, project_move, project_update
@@ -29,7 +30,7 @@ def credit_code(n: int | None = None) -> str:
 
 def enterprise(name: str, **data: Any) -> Any:
     with audit_context(source="command"):
-        return enterprise_create(data={"name": name, **data}, confirm_not_duplicate=True)
+        return enterprise_create(user=SYSTEM, data={"name": name, **data}, confirm_not_duplicate=True)
 
 
 FACTS_FOR_ALL_STAGES: dict[str, Any] = {
@@ -63,7 +64,7 @@ def project(name: str, unit: Any, user: Any = None, stage: str = rules.LEAD, **d
             from zhaoshang.enterprises.models import IndustryCode
 
             facts["industry"] = IndustryCode.objects.get(pk="3911")
-            p = project_update(project=p, data={**facts, **data})
+            p = project_update(user=SYSTEM, project=p, data={**facts, **data})
             if stage in rules.SIDE_STATES:
                 project_move(project=p, target=rules.CONTACTED, user=user)
                 project_move(project=p, target=stage, user=user, reason="资金未到位")

@@ -24,6 +24,7 @@ from zhaoshang.core.audit import (
 )
 from zhaoshang.core.middleware import RequestContextMiddleware
 from zhaoshang.core.models import ChangeAction, ChangeLog, ChangeSource
+from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.org.models import Unit, UnitKind
 from zhaoshang.org.services import unit_create
 from zhaoshang.projects.models import Project
@@ -38,7 +39,7 @@ def _project(org: Any, **extra: Any) -> Project:
 
 def test_record_change_writes_user_request_and_source(org: Any) -> None:
     with audit_context(user=org.officer_a, source=ChangeSource.WEB, request_id="req-42"):
-        unit = unit_create(name="招商二部", kind=UnitKind.PARK_OPERATOR, parent=org.park_a)
+        unit = unit_create(user=SYSTEM, name="招商二部", kind=UnitKind.PARK_OPERATOR, parent=org.park_a)
     row = history_for(unit)[0]
     assert row.action == ChangeAction.CREATE
     assert row.user == org.officer_a
@@ -54,7 +55,7 @@ def test_record_change_writes_user_request_and_source(org: Any) -> None:
 def test_user_name_is_frozen_when_the_account_is_renamed_or_removed(org: Any) -> None:
     user = get_user_model().objects.create_user(username="zhang.san", password="pw")
     with audit_context(user=user, source=ChangeSource.WEB):
-        unit = unit_create(name="临时专班", kind=UnitKind.DEPARTMENT, parent=org.admin)
+        unit = unit_create(user=SYSTEM, name="临时专班", kind=UnitKind.DEPARTMENT, parent=org.admin)
     user.username = "li.si"
     user.save()
     assert history_for(unit)[0].user_name == "zhang.san"
@@ -108,7 +109,7 @@ def test_delete_has_no_after_state(org: Any) -> None:
 
 
 def test_writes_with_no_context_are_logged_as_the_system(db: Any) -> None:
-    unit = unit_create(name="孤立单位", kind=UnitKind.DEPARTMENT)
+    unit = unit_create(user=SYSTEM, name="孤立单位", kind=UnitKind.DEPARTMENT)
     row = history_for(unit)[0]
     assert row.user is None
     assert row.user_name == "system"
@@ -118,16 +119,16 @@ def test_writes_with_no_context_are_logged_as_the_system(db: Any) -> None:
 
 def test_an_anonymous_user_is_logged_as_the_system(db: Any) -> None:
     with audit_context(user=AnonymousUser(), source=ChangeSource.WEB, request_id="anon-1"):
-        unit = unit_create(name="匿名写入", kind=UnitKind.DEPARTMENT)
+        unit = unit_create(user=SYSTEM, name="匿名写入", kind=UnitKind.DEPARTMENT)
     row = history_for(unit)[0]
     assert (row.user_id, row.user_name, row.request_id, row.source) == (None, "system", "anon-1", ChangeSource.WEB)
 
 
 def test_import_and_command_sources_are_recorded(org: Any) -> None:
     with audit_context(user=org.coordinator, source=ChangeSource.IMPORT):
-        imported = unit_create(name="导入单位", kind=UnitKind.MARKET_AGENCY, parent=org.admin)
+        imported = unit_create(user=SYSTEM, name="导入单位", kind=UnitKind.MARKET_AGENCY, parent=org.admin)
     with audit_context(source=ChangeSource.COMMAND):
-        commanded = unit_create(name="命令单位", kind=UnitKind.MARKET_AGENCY, parent=org.admin)
+        commanded = unit_create(user=SYSTEM, name="命令单位", kind=UnitKind.MARKET_AGENCY, parent=org.admin)
     assert history_for(imported)[0].source == ChangeSource.IMPORT
     assert history_for(imported)[0].user_name == "coordinator"
     assert history_for(commanded)[0].source == ChangeSource.COMMAND
@@ -136,10 +137,10 @@ def test_import_and_command_sources_are_recorded(org: Any) -> None:
 
 def test_audit_contexts_nest_and_restore(org: Any) -> None:
     with audit_context(user=org.coordinator, source=ChangeSource.WEB, request_id="outer") as outer:
-        first = unit_create(name="外层一", kind=UnitKind.DEPARTMENT, parent=org.admin)
+        first = unit_create(user=SYSTEM, name="外层一", kind=UnitKind.DEPARTMENT, parent=org.admin)
         with audit_context(user=org.manager_a, source=ChangeSource.IMPORT) as inner:
-            nested = unit_create(name="内层", kind=UnitKind.DEPARTMENT, parent=org.admin)
-        second = unit_create(name="外层二", kind=UnitKind.DEPARTMENT, parent=org.admin)
+            nested = unit_create(user=SYSTEM, name="内层", kind=UnitKind.DEPARTMENT, parent=org.admin)
+        second = unit_create(user=SYSTEM, name="外层二", kind=UnitKind.DEPARTMENT, parent=org.admin)
         assert current_context() == outer
     assert inner.user_name == "manager_a"
     # An import started inside a request stays traceable to that request.
@@ -212,7 +213,7 @@ def test_web_requests_carry_the_user_and_request_id_into_the_log(org: Any) -> No
     made: list[Unit] = []
 
     def view(request: HttpRequest) -> HttpResponse:
-        made.append(unit_create(name="网页单位", kind=UnitKind.DEPARTMENT, parent=org.admin))
+        made.append(unit_create(user=SYSTEM, name="网页单位", kind=UnitKind.DEPARTMENT, parent=org.admin))
         return HttpResponse("ok")
 
     request = RequestFactory().post("/", HTTP_X_REQUEST_ID="abc-123")

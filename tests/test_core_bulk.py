@@ -92,6 +92,7 @@ def test_change_rows_written_in_the_pipeline_keep_their_states(org: Any) -> None
                         "revenue": Decimal("1200.50"),
                         "since": dt.date(2020, 5, 1),
                     },
+                    1,
                 )
             ]
         )
@@ -106,11 +107,11 @@ def test_change_rows_written_in_the_pipeline_keep_their_states(org: Any) -> None
 def test_an_import_refused_by_the_database_saves_nothing(org: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """When the records change underneath (here: an id the import counted on is taken by the
     time it writes), the writer's failure rolls the whole import back with a clear message."""
-    from zhaoshang.enterprises import io as enterprise_io
+    from zhaoshang.enterprises import services as enterprise_services
 
     taken = Enterprise.objects.create(name="已占用编号的企业", name_key="已占用编号的企业")
 
-    monkeypatch.setattr(enterprise_io, "reserve_ids", lambda model, count: [taken.pk + i for i in range(count)])
+    monkeypatch.setattr(enterprise_services, "reserve_ids", lambda model, count: [taken.pk + i for i in range(count)])
     data = "企业名称\n新乡化纤股份有限公司\n安阳钢铁集团有限责任公司\n".encode()
     before = (Enterprise.objects.count(), ChangeLog.objects.count())
     result = run_import(resource="enterprises", data=data, filename="e.csv", user=org.coordinator, commit=True)

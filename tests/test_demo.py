@@ -14,11 +14,12 @@ from django.utils import translation
 
 from zhaoshang.core.audit import audit_context
 from zhaoshang.core.models import ChangeLog
+from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.core.values import credit_code_is_valid
 from zhaoshang.demo.data import DEMO_PASSWORD
 from zhaoshang.enterprises.filtersets import PROVINCES
 from zhaoshang.enterprises.models import ChainNode, Enterprise, EnterpriseRanking, IndustryChain
-from zhaoshang.enterprises.selectors import active_enterprises, find_duplicates, search_enterprises
+from zhaoshang.enterprises.selectors import active_enterprises, search_enterprises, similar_enterprises
 from zhaoshang.enterprises.services import enterprise_merge
 from zhaoshang.org.models import Membership, Unit
 from zhaoshang.projects import rules
@@ -116,9 +117,9 @@ class DemoDataTests(TestCase):
     def test_the_duplicate_left_for_practice_is_flagged_and_merges(self) -> None:
         original = Enterprise.objects.get(name="郑州奥利弗电子科技有限公司")
         duplicate = Enterprise.objects.get(name="郑州奥利弗电子科技公司")
-        assert original in find_duplicates(name=duplicate.name, exclude_id=duplicate.pk)
+        assert original in similar_enterprises(name=duplicate.name, exclude_id=duplicate.pk)
         with audit_context(user=get_user_model().objects.get(username="coordinator"), source="web"):
-            enterprise_merge(keep=original, absorb=duplicate)
+            enterprise_merge(user=SYSTEM, keep=original, absorb=duplicate)
         assert search_enterprises(active_enterprises(), "奥利弗").get() == original
 
     def test_the_guides_example_move_needs_the_planned_investment_first(self) -> None:
@@ -131,7 +132,7 @@ class DemoDataTests(TestCase):
                 assert refused.reasons == ["Missing: planned total investment"]
             else:
                 raise AssertionError("the move should have been refused")
-            project_update(project=project, data={"planned_investment": Decimal("50000")})
+            project_update(user=SYSTEM, project=project, data={"planned_investment": Decimal("50000")})
             project_move(project=project, target=rules.NEGOTIATING, user=coordinator)
         assert Project.objects.get(pk=project.pk).stage == rules.NEGOTIATING
 

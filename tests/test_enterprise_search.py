@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.enterprises import search_index
 from zhaoshang.enterprises.models import Enterprise, Exchange, RankingList, SmeLevel
 from zhaoshang.enterprises.rules import index_text
@@ -18,7 +19,7 @@ from zhaoshang.enterprises.services import enterprise_create, enterprise_merge, 
 
 
 def add(name: str, **data: Any) -> Enterprise:
-    return enterprise_create(data={"name": name, **data}, confirm_not_duplicate=True)
+    return enterprise_create(user=SYSTEM, data={"name": name, **data}, confirm_not_duplicate=True)
 
 
 @pytest.fixture
@@ -37,9 +38,9 @@ def registry(db: Any) -> dict[str, Enterprise]:
         "muni": add("开封市科技有限公司", sme_level=SmeLevel.MUNICIPAL),
         "latin": add("ACME Robotics 科技有限公司"),
     }
-    ranking_set(enterprise=e["360"], list=RankingList.CHINA500, year=2022, rank=301)
-    ranking_set(enterprise=e["listed"], list=RankingList.FORTUNE500, year=2023, rank=450)
-    ranking_set(enterprise=e["oliver"], list=RankingList.PRIVATE500, year=2023, rank=499)
+    ranking_set(user=SYSTEM, enterprise=e["360"], list=RankingList.CHINA500, year=2022, rank=301)
+    ranking_set(user=SYSTEM, enterprise=e["listed"], list=RankingList.FORTUNE500, year=2023, rank=450)
+    ranking_set(user=SYSTEM, enterprise=e["oliver"], list=RankingList.PRIVATE500, year=2023, rank=499)
     return e
 
 
@@ -124,7 +125,7 @@ def test_revenue_leader_filter_agrees_with_the_property(registry: dict[str, Ente
 
 def test_merged_records_are_excluded(registry: dict[str, Enterprise]) -> None:
     keep = add("三六零科技集团有限公司")
-    enterprise_merge(keep=keep, absorb=registry["360"])
+    enterprise_merge(user=SYSTEM, keep=keep, absorb=registry["360"])
     # The absorbed record's names now live on the survivor.
     assert found("奇虎") == {"三六零科技集团有限公司"}
     assert found("三六零") == {"三六零科技集团有限公司"}

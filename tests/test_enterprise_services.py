@@ -13,6 +13,7 @@ from stdnum.cn import uscc
 
 from zhaoshang.core.audit import audit_context, history_for
 from zhaoshang.core.models import ChangeAction, ChangeSource
+from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.enterprises.models import (
     ChainKind,
     ChainNode,
@@ -24,7 +25,7 @@ from zhaoshang.enterprises.models import (
     RankingList,
     Segment,
 )
-from zhaoshang.enterprises.selectors import active_enterprises, search_enterprises
+from zhaoshang.enterprises.selectors import active_enterprises, search_enterprises, similar_enterprises
 from zhaoshang.enterprises.services import (
     PossibleDuplicate,
     clean_credit_code,
@@ -87,6 +88,7 @@ def test_create_stores_normalised_facts_and_indexes_the_name(org: Any) -> None:
     industry = IndustryCode.objects.get(code="3971")
     with audit_context(user=org.officer_a, source=ChangeSource.WEB):
         e = enterprise_create(
+            user=SYSTEM,
             data={
                 "name": f"  {OLIVER} ",
                 "credit_code": CODE_A.lower(),
@@ -94,7 +96,7 @@ def test_create_stores_normalised_facts_and_indexes_the_name(org: Any) -> None:
                 "revenue": Decimal("52000.5"),
                 "owner_unit": org.park_a,
                 "not_a_field": "ignored",
-            }
+            },
         )
     e = Enterprise.objects.get(pk=e.pk)
     assert e.name == OLIVER
@@ -112,11 +114,11 @@ def test_create_stores_normalised_facts_and_indexes_the_name(org: Any) -> None:
 def test_create_rejects_a_bad_credit_code_and_names_it(db: Any) -> None:
     bad = CODE_A[:-1] + ("0" if CODE_A[-1] != "0" else "1")
     with pytest.raises(ValidationError) as exc:
-        enterprise_create(data={"name": OLIVER, "credit_code": bad})
+        enterprise_create(user=SYSTEM, data={"name": OLIVER, "credit_code": bad})
     messages = exc.value.message_dict["credit_code"]
     assert any(bad in m for m in messages)
     with pytest.raises(ValidationError) as exc:
-        enterprise_create(data={"name": OLIVER, "credit_code": "9141010012345"})
+        enterprise_create(user=SYSTEM, data={"name": OLIVER, "credit_code": "9141010012345"})
     assert "9141010012345" in exc.value.message_dict["credit_code"][0]
     assert not Enterprise.objects.exists()
 
@@ -128,10 +130,12 @@ def test_clean_credit_code_blank_is_none() -> None:
 
 
 def test_credit_code_is_unique(db: Any) -> None:
-    enterprise_create(data={"name": "三六零集团", "credit_code": CODE_B})
+    enterprise_create(user=SYSTEM, data={"name": "三六零集团", "credit_code": CODE_B})
     with pytest.raises(ValidationError) as exc:
         enterprise_create(
-            data={"name": "完全不同的名字有限公司", "credit_code": CODE_B.lower()}, confirm_not_duplicate=True
+            user=SYSTEM,
+            data={"name": "完全不同的名字有限公司", "credit_code": CODE_B.lower()},
+            confirm_not_duplicate=True,
         )
     message = exc.value.message_dict["credit_code"][0]
     assert CODE_B in message
@@ -140,43 +144,53 @@ def test_credit_code_is_unique(db: Any) -> None:
 
 
 def test_many_enterprises_may_lack_a_credit_code(db: Any) -> None:
-    enterprise_create(data={"name": "甲科技有限公司", "credit_code": ""})
-    enterprise_create(data={"name": "乙能源有限公司"})
+    enterprise_create(user=SYSTEM, data={"name": "甲科技有限公司", "credit_code": ""})
+    enterprise_create(user=SYSTEM, data={"name": "乙能源有限公司"})
     assert list(Enterprise.objects.values_list("credit_code", flat=True)) == [None, None]
 
 
-def test_a_near_duplicate_name_needs_confirmation(db: Any) -> None:
-    original = enterprise_create(data={"name": OLIVER})
+def test_a_duplicate_name_needs_confirmation(db: Any) -> None:
+    """The duplicate rule: the same name key (legal form, width and punctuation aside)."""
+    original = enterprise_create(user=SYSTEM, data={"name": OLIVER})
     with pytest.raises(PossibleDuplicate) as exc:
-        enterprise_create(data={"name": "郑州奥利弗电子科技股份有限公司"})
+        enterprise_create(user=SYSTEM, data={"name": "郑州奥利弗电子科技股份有限公司"})
     assert exc.value.candidates == [original]
     assert OLIVER in exc.value.messages[0]
     assert Enterprise.objects.count() == 1
-    with pytest.raises(PossibleDuplicate):
-        enterprise_create(data={"name": "郑州奥利佛电子科技有限公司"})  # a typo
-    confirmed = enterprise_create(data={"name": "郑州奥利弗电子科技股份有限公司"}, confirm_not_duplicate=True)
+    confirmed = enterprise_create(
+        user=SYSTEM, data={"name": "郑州奥利弗电子科技股份有限公司"}, confirm_not_duplicate=True
+    )
     assert Enterprise.objects.count() == 2
     assert confirmed.pk != original.pk
 
 
+def test_a_name_only_alike_is_recorded_and_suggested_for_a_merge(db: Any) -> None:
+    """A typo is not the same name key, so the rule does not stop it (an import of thousands
+    of names could not afford the likeness test, and the rule is one); the name is then
+    suggested as possibly the same enterprise."""
+    original = enterprise_create(user=SYSTEM, data={"name": OLIVER})
+    typo = enterprise_create(user=SYSTEM, data={"name": "郑州奥利佛电子科技有限公司"})
+    assert similar_enterprises(name=typo.name, exclude_id=typo.pk) == [original]
+
+
 def test_a_different_enterprise_of_the_same_group_is_not_flagged(db: Any) -> None:
-    enterprise_create(data={"name": OLIVER})
-    other = enterprise_create(data={"name": "郑州奥利弗新能源有限公司"})
+    enterprise_create(user=SYSTEM, data={"name": OLIVER})
+    other = enterprise_create(user=SYSTEM, data={"name": "郑州奥利弗新能源有限公司"})
     assert other.pk
 
 
 def test_a_merged_record_is_not_a_duplicate_candidate(db: Any) -> None:
-    keep = enterprise_create(data={"name": "三六零集团"})
-    absorb = enterprise_create(data={"name": "三六零集团有限公司"}, confirm_not_duplicate=True)
-    enterprise_merge(keep=keep, absorb=absorb)
+    keep = enterprise_create(user=SYSTEM, data={"name": "三六零集团"})
+    absorb = enterprise_create(user=SYSTEM, data={"name": "三六零集团有限公司"}, confirm_not_duplicate=True)
+    enterprise_merge(user=SYSTEM, keep=keep, absorb=absorb)
     with pytest.raises(PossibleDuplicate) as exc:
-        enterprise_create(data={"name": "三六零集团股份有限公司"})
+        enterprise_create(user=SYSTEM, data={"name": "三六零集团股份有限公司"})
     assert exc.value.candidates == [keep]
 
 
 def test_create_validates_model_fields(db: Any) -> None:
     with pytest.raises(ValidationError) as exc:
-        enterprise_create(data={"name": "", "listing_exchange": "MOON"})
+        enterprise_create(user=SYSTEM, data={"name": "", "listing_exchange": "MOON"})
     assert {"name", "listing_exchange"} <= set(exc.value.message_dict)
 
 
@@ -184,21 +198,23 @@ def test_create_validates_model_fields(db: Any) -> None:
 
 
 def test_update_reindexes_names(org: Any) -> None:
-    e = enterprise_create(data={"name": "北京奇虎科技有限公司"})
+    e = enterprise_create(user=SYSTEM, data={"name": "北京奇虎科技有限公司"})
     assert found("奇虎") == {"北京奇虎科技有限公司"}
     with audit_context(user=org.coordinator):
-        enterprise_update(enterprise=e, data={"name": "三六零集团", "former_names": "北京奇虎科技有限公司"})
+        enterprise_update(
+            user=SYSTEM, enterprise=e, data={"name": "三六零集团", "former_names": "北京奇虎科技有限公司"}
+        )
     assert found("三六") == {"三六零集团"}
     assert found("奇虎") == {"三六零集团"}  # through the former name
-    enterprise_update(enterprise=e, data={"former_names": ""})
+    enterprise_update(user=SYSTEM, enterprise=e, data={"former_names": ""})
     assert found("奇虎") == set()
     assert "奇虎" not in grams_of(e)
 
 
 def test_update_is_audited_with_before_and_after(org: Any) -> None:
-    e = enterprise_create(data={"name": "三六零集团", "revenue": Decimal("100")})
+    e = enterprise_create(user=SYSTEM, data={"name": "三六零集团", "revenue": Decimal("100")})
     with audit_context(user=org.coordinator, source=ChangeSource.WEB, request_id="upd-1"):
-        enterprise_update(enterprise=e, data={"revenue": Decimal("1200000"), "hq_province": "北京市"})
+        enterprise_update(user=SYSTEM, enterprise=e, data={"revenue": Decimal("1200000"), "hq_province": "北京市"})
     row = history_for(e)[0]
     assert (row.action, row.user_name, row.request_id) == (ChangeAction.UPDATE, "coordinator", "upd-1")
     changes = diff(row)
@@ -207,37 +223,39 @@ def test_update_is_audited_with_before_and_after(org: Any) -> None:
 
 
 def test_update_without_change_writes_no_history(db: Any) -> None:
-    e = enterprise_create(data={"name": "三六零集团", "revenue": Decimal("100")})
+    e = enterprise_create(user=SYSTEM, data={"name": "三六零集团", "revenue": Decimal("100")})
     enterprise_update(
-        enterprise=Enterprise.objects.get(pk=e.pk), data={"name": "三六零集团", "revenue": Decimal("100")}
+        user=SYSTEM, enterprise=Enterprise.objects.get(pk=e.pk), data={"name": "三六零集团", "revenue": Decimal("100")}
     )
     assert len(history_for(e)) == 1
 
 
 def test_update_keeps_credit_codes_unique_and_valid(db: Any) -> None:
-    enterprise_create(data={"name": "三六零集团", "credit_code": CODE_B})
-    e = enterprise_create(data={"name": OLIVER})
+    enterprise_create(user=SYSTEM, data={"name": "三六零集团", "credit_code": CODE_B})
+    e = enterprise_create(user=SYSTEM, data={"name": OLIVER})
     with pytest.raises(ValidationError) as exc:
-        enterprise_update(enterprise=e, data={"credit_code": CODE_B})
+        enterprise_update(user=SYSTEM, enterprise=e, data={"credit_code": CODE_B})
     assert CODE_B in exc.value.message_dict["credit_code"][0]
     with pytest.raises(ValidationError):
-        enterprise_update(enterprise=e, data={"credit_code": "123"})
+        enterprise_update(user=SYSTEM, enterprise=e, data={"credit_code": "123"})
     assert Enterprise.objects.get(pk=e.pk).credit_code is None
 
 
 def test_update_may_check_a_renamed_enterprise_for_duplicates(db: Any) -> None:
-    enterprise_create(data={"name": OLIVER})
-    e = enterprise_create(data={"name": "某某贸易有限公司"})
+    enterprise_create(user=SYSTEM, data={"name": OLIVER})
+    e = enterprise_create(user=SYSTEM, data={"name": "某某贸易有限公司"})
     with pytest.raises(PossibleDuplicate):
-        enterprise_update(enterprise=e, data={"name": "郑州奥利弗电子科技股份有限公司"}, confirm_not_duplicate=False)
+        enterprise_update(
+            user=SYSTEM, enterprise=e, data={"name": "郑州奥利弗电子科技股份有限公司"}, confirm_not_duplicate=False
+        )
     assert Enterprise.objects.get(pk=e.pk).name == "某某贸易有限公司"
 
 
 def test_update_sets_chain_nodes(chain: IndustryChain) -> None:
     chips = node(chain, "芯片")
-    e = enterprise_create(data={"name": OLIVER}, chain_nodes=[chips])
+    e = enterprise_create(user=SYSTEM, data={"name": OLIVER}, chain_nodes=[chips])
     assert list(e.chain_nodes.all()) == [chips]
-    enterprise_update(enterprise=e, data={}, chain_nodes=[])
+    enterprise_update(user=SYSTEM, enterprise=e, data={}, chain_nodes=[])
     assert not e.chain_nodes.exists()
     assert history_for(e)[0].before["chain_nodes"] == [chips.pk]
 
@@ -246,35 +264,35 @@ def test_update_sets_chain_nodes(chain: IndustryChain) -> None:
 
 
 def test_rankings_set_the_tag_flags(org: Any) -> None:
-    e = enterprise_create(data={"name": "三六零集团"})
+    e = enterprise_create(user=SYSTEM, data={"name": "三六零集团"})
     with audit_context(user=org.coordinator):
-        ranking_set(enterprise=e, list=RankingList.CHINA500, year=2022, rank=301)
-        ranking_set(enterprise=e, list=RankingList.PRIVATE500, year=2022, rank=120)
+        ranking_set(user=SYSTEM, enterprise=e, list=RankingList.CHINA500, year=2022, rank=301)
+        ranking_set(user=SYSTEM, enterprise=e, list=RankingList.PRIVATE500, year=2022, rank=120)
     e = Enterprise.objects.get(pk=e.pk)
     assert (e.is_fortune500, e.is_china500, e.is_private500) == (False, True, True)
     # Correcting the rank of the same list and year replaces it.
-    ranking_set(enterprise=e, list=RankingList.CHINA500, year=2022, rank=299)
+    ranking_set(user=SYSTEM, enterprise=e, list=RankingList.CHINA500, year=2022, rank=299)
     assert list(e.rankings.filter(list=RankingList.CHINA500).values_list("year", "rank")) == [(2022, 299)]
     rows = list(history_for(e))
     assert rows[0].message.endswith("#299")
-    assert diff(rows[2]) == {"is_china500": (False, True)}
+    assert diff(rows[2]) == {"is_china500": (False, True), "rankings": ([], ["china500:2022:301"])}
     assert rows[2].user_name == "coordinator"
 
 
 def test_removing_the_last_ranking_of_a_list_clears_its_flag(db: Any) -> None:
-    e = enterprise_create(data={"name": "三六零集团"})
-    r2021 = ranking_set(enterprise=e, list=RankingList.FORTUNE500, year=2021, rank=400)
-    r2022 = ranking_set(enterprise=e, list=RankingList.FORTUNE500, year=2022, rank=410)
-    ranking_delete(ranking=r2021)
+    e = enterprise_create(user=SYSTEM, data={"name": "三六零集团"})
+    r2021 = ranking_set(user=SYSTEM, enterprise=e, list=RankingList.FORTUNE500, year=2021, rank=400)
+    r2022 = ranking_set(user=SYSTEM, enterprise=e, list=RankingList.FORTUNE500, year=2022, rank=410)
+    ranking_delete(user=SYSTEM, ranking=r2021)
     assert Enterprise.objects.get(pk=e.pk).is_fortune500
-    ranking_delete(ranking=r2022)
+    ranking_delete(user=SYSTEM, ranking=r2022)
     assert not Enterprise.objects.get(pk=e.pk).is_fortune500
 
 
 def test_a_ranking_on_an_unknown_list_is_refused(db: Any) -> None:
-    e = enterprise_create(data={"name": "三六零集团"})
+    e = enterprise_create(user=SYSTEM, data={"name": "三六零集团"})
     with pytest.raises(ValidationError):
-        ranking_set(enterprise=e, list="forbes", year=2022, rank=1)
+        ranking_set(user=SYSTEM, enterprise=e, list="forbes", year=2022, rank=1)
     assert not EnterpriseRanking.objects.exists()
 
 
@@ -284,8 +302,9 @@ def test_a_ranking_on_an_unknown_list_is_refused(db: Any) -> None:
 @pytest.fixture
 def pair(org: Any, chain: IndustryChain) -> dict[str, Any]:
     chips, boards = node(chain, "芯片"), node(chain, "电路板")
-    keep = enterprise_create(data={"name": OLIVER, "owner_unit": org.park_a}, chain_nodes=[chips])
+    keep = enterprise_create(user=SYSTEM, data={"name": OLIVER, "owner_unit": org.park_a}, chain_nodes=[chips])
     absorb = enterprise_create(
+        user=SYSTEM,
         data={
             "name": "郑州奥利弗电子科技股份有限公司",
             "former_names": "郑州奥利弗电器厂",
@@ -300,17 +319,17 @@ def pair(org: Any, chain: IndustryChain) -> dict[str, Any]:
         project = project_create(
             data={"name": "电子元件项目", "enterprise": absorb, "lead_unit": org.park_a}, user=org.officer_a
         )
-    contact = contact_create(enterprise=absorb, unit=org.park_a, data={"name": "王经理"})
-    ranking_set(enterprise=absorb, list=RankingList.PRIVATE500, year=2022, rank=480)
-    ranking_set(enterprise=absorb, list=RankingList.CHINA500, year=2022, rank=490)
-    ranking_set(enterprise=keep, list=RankingList.CHINA500, year=2022, rank=488)
+    contact = contact_create(user=SYSTEM, enterprise=absorb, unit=org.park_a, data={"name": "王经理"})
+    ranking_set(user=SYSTEM, enterprise=absorb, list=RankingList.PRIVATE500, year=2022, rank=480)
+    ranking_set(user=SYSTEM, enterprise=absorb, list=RankingList.CHINA500, year=2022, rank=490)
+    ranking_set(user=SYSTEM, enterprise=keep, list=RankingList.CHINA500, year=2022, rank=488)
     return {"keep": keep, "absorb": absorb, "project": project, "contact": contact, "chips": chips, "boards": boards}
 
 
 def test_merge_moves_every_reference(org: Any, pair: dict[str, Any]) -> None:
     keep, absorb = pair["keep"], pair["absorb"]
     with audit_context(user=org.coordinator, source=ChangeSource.WEB):
-        result = enterprise_merge(keep=keep, absorb=absorb)
+        result = enterprise_merge(user=SYSTEM, keep=keep, absorb=absorb)
     assert result.pk == keep.pk
     assert Project.objects.get(pk=pair["project"].pk).enterprise_id == keep.pk
     assert EnterpriseContact.objects.get(pk=pair["contact"].pk).enterprise_id == keep.pk
@@ -327,7 +346,7 @@ def test_merge_moves_every_reference(org: Any, pair: dict[str, Any]) -> None:
 
 
 def test_merge_keeps_absorbed_names_and_fills_blank_facts(pair: dict[str, Any]) -> None:
-    enterprise_merge(keep=pair["keep"], absorb=pair["absorb"])
+    enterprise_merge(user=SYSTEM, keep=pair["keep"], absorb=pair["absorb"])
     kept = Enterprise.objects.get(pk=pair["keep"].pk)
     assert kept.name == OLIVER
     assert kept.former_name_list() == ["郑州奥利弗电子科技股份有限公司", "郑州奥利弗电器厂"]
@@ -341,7 +360,7 @@ def test_merge_keeps_absorbed_names_and_fills_blank_facts(pair: dict[str, Any]) 
 def test_merged_record_is_kept_with_its_history_but_leaves_the_active_registry(org: Any, pair: dict[str, Any]) -> None:
     absorb = pair["absorb"]
     with audit_context(user=org.coordinator, source=ChangeSource.WEB, request_id="merge-1"):
-        enterprise_merge(keep=pair["keep"], absorb=absorb)
+        enterprise_merge(user=SYSTEM, keep=pair["keep"], absorb=absorb)
     gone = Enterprise.objects.get(pk=absorb.pk)
     assert gone.merged_into_id == pair["keep"].pk
     assert gone.credit_code is None  # handed to the survivor
@@ -364,35 +383,35 @@ def test_merged_record_is_kept_with_its_history_but_leaves_the_active_registry(o
 
 def test_merge_refuses_self_merge(pair: dict[str, Any]) -> None:
     with pytest.raises(ValidationError, match="itself"):
-        enterprise_merge(keep=pair["keep"], absorb=pair["keep"])
+        enterprise_merge(user=SYSTEM, keep=pair["keep"], absorb=pair["keep"])
 
 
 def test_merge_refuses_a_second_merge_even_from_a_stale_copy(pair: dict[str, Any]) -> None:
     stale = Enterprise.objects.get(pk=pair["absorb"].pk)
-    enterprise_merge(keep=pair["keep"], absorb=pair["absorb"])
+    enterprise_merge(user=SYSTEM, keep=pair["keep"], absorb=pair["absorb"])
     with pytest.raises(ValidationError, match="already been merged"):
-        enterprise_merge(keep=pair["keep"], absorb=stale)
+        enterprise_merge(user=SYSTEM, keep=pair["keep"], absorb=stale)
     with pytest.raises(ValidationError, match="already been merged"):
-        enterprise_merge(keep=pair["keep"], absorb=pair["absorb"])
+        enterprise_merge(user=SYSTEM, keep=pair["keep"], absorb=pair["absorb"])
     assert history_for(pair["keep"])[0].action == ChangeAction.MERGE
     assert len([r for r in history_for(pair["keep"]) if r.action == ChangeAction.MERGE]) == 1
 
 
 def test_merge_refuses_a_merged_survivor(db: Any) -> None:
-    a = enterprise_create(data={"name": "甲科技有限公司"})
-    b = enterprise_create(data={"name": "乙能源有限公司"})
-    c = enterprise_create(data={"name": "丙材料有限公司"})
-    enterprise_merge(keep=a, absorb=b)
+    a = enterprise_create(user=SYSTEM, data={"name": "甲科技有限公司"})
+    b = enterprise_create(user=SYSTEM, data={"name": "乙能源有限公司"})
+    c = enterprise_create(user=SYSTEM, data={"name": "丙材料有限公司"})
+    enterprise_merge(user=SYSTEM, keep=a, absorb=b)
     with pytest.raises(ValidationError):
-        enterprise_merge(keep=Enterprise.objects.get(pk=b.pk), absorb=c)
+        enterprise_merge(user=SYSTEM, keep=Enterprise.objects.get(pk=b.pk), absorb=c)
     assert Enterprise.objects.get(pk=c.pk).merged_into_id is None
 
 
 def test_records_merged_earlier_follow_to_the_new_survivor(db: Any) -> None:
-    a = enterprise_create(data={"name": "甲科技有限公司"})
-    b = enterprise_create(data={"name": "乙能源有限公司"})
-    c = enterprise_create(data={"name": "丙材料有限公司"})
-    enterprise_merge(keep=b, absorb=c)
-    enterprise_merge(keep=a, absorb=b)
+    a = enterprise_create(user=SYSTEM, data={"name": "甲科技有限公司"})
+    b = enterprise_create(user=SYSTEM, data={"name": "乙能源有限公司"})
+    c = enterprise_create(user=SYSTEM, data={"name": "丙材料有限公司"})
+    enterprise_merge(user=SYSTEM, keep=b, absorb=c)
+    enterprise_merge(user=SYSTEM, keep=a, absorb=b)
     assert Enterprise.objects.get(pk=c.pk).merged_into_id == a.pk
     assert Enterprise.objects.get(pk=a.pk).former_name_list() == ["乙能源有限公司", "丙材料有限公司"]

@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from tests.factories import approve_for_signing, enterprise, project
 from zhaoshang.core.audit import audit_context, history_for
 from zhaoshang.core.models import ChangeAction, ChangeLog
+from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.core.tabular.engine import run_import
 from zhaoshang.enterprises.models import ChainNode, IndustryChain
 from zhaoshang.evaluation import services
@@ -104,14 +105,14 @@ def test_a_project_is_scored_when_created_and_follows_its_facts(org: Any) -> Non
     assert score.contributions["enterprise_strength"]["points"] == "12.00"  # listed: 80 % of 15
     assert score.vetoes == [] and score.caps == []
     # Expected tax per 亩 falls below the floor: the grade is capped at B.
-    project_update(project=Project.objects.get(pk=p.pk), data={"expected_tax": D("2700")})  # 18 万元/亩
+    project_update(user=SYSTEM, project=Project.objects.get(pk=p.pk), data={"expected_tax": D("2700")})  # 18 万元/亩
     score = score_of(p)
     assert score.grade == "B"
     assert [c["key"] for c in score.caps] == ["tax_floor"]
     hint = hints_for(p.pk, score.version)[0]
     assert hint["kind"] == "cap" and hint["target"] == "25.00"
     # A compliance veto: grade D whatever the score.
-    project_update(project=Project.objects.get(pk=p.pk), data={"illegal_land_use": True})
+    project_update(user=SYSTEM, project=Project.objects.get(pk=p.pk), data={"illegal_land_use": True})
     assert (score_of(p).grade, score_of(p).vetoes) == ("D", ["illegal_land_use"])
 
 
@@ -125,7 +126,7 @@ def test_enterprise_strength_and_chain_fit_follow_the_registry(org: Any) -> None
     from zhaoshang.enterprises.services import enterprise_update
 
     with audit_context(source="command"):
-        enterprise_update(enterprise=investor, data={"is_industry_leader": True})
+        enterprise_update(user=SYSTEM, enterprise=investor, data={"is_industry_leader": True})
     assert score_of(p).contributions["enterprise_strength"]["value"] == "80.00"
 
 

@@ -20,6 +20,7 @@ from django.utils import translation
 from tests.factories import credit_code
 from zhaoshang.core.audit import creation_state
 from zhaoshang.core.models import ChangeLog
+from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.core.tabular.engine import run_import
 from zhaoshang.core.tabular.kinds import Bool, Date, Integer, Kind, Money, Text, parse_each
 from zhaoshang.enterprises.io import COLUMNS, CreditCode
@@ -184,7 +185,7 @@ def test_an_imported_enterprise_is_logged_as_one_made_in_the_form_is(org: Any) -
         "is_industry_leader": True,
         "owner_unit": org.park_a,
     }
-    made = enterprise_create(data=data)
+    made = enterprise_create(user=SYSTEM, data=data)
     rows = [
         ["企业名称", "统一社会信用代码", "注册资本（万元）", "总部所在省份", "总部所在城市", "行业龙头", "录入单位"],
         ["丁戊己科技有限公司", credit_code(12), "500", "河南省", "郑州", "是", org.park_a.name],

@@ -27,7 +27,6 @@ from zhaoshang.core.models import ChangeLog
 from zhaoshang.core.tabular.engine import RowError, run_import
 from zhaoshang.core.tabular.export import export_response
 from zhaoshang.core.tabular.template import template_bytes
-from zhaoshang.enterprises.io import credit_code_ok
 from zhaoshang.enterprises.models import ChainNode, Enterprise, EnterpriseRanking, IndustryChain
 from zhaoshang.enterprises.selectors import search_enterprises
 from zhaoshang.projects import rules
@@ -339,9 +338,10 @@ def test_bad_credit_code_is_named_in_the_message(org: Any) -> None:
         (
             2,
             "统一社会信用代码",
-            f"{bad} is not a valid unified social credit code (check character per GB 32100-2015).",
+            f"{bad} is not a valid unified social credit code: its check character does not match "
+            "(GB 32100-2015); check for a mistyped character.",
         ),
-        (3, "统一社会信用代码", "123 is not a valid unified social credit code (check character per GB 32100-2015)."),
+        (3, "统一社会信用代码", "123 has 3 characters; a unified social credit code has 18."),
     ]
     assert state(keep) == before
 
@@ -399,12 +399,34 @@ def test_near_identical_names_in_the_file_and_in_the_registry_are_refused(org: A
             2,
             "企业名称",
             f"A similar enterprise is already in the registry: 郑州市通达氧应用开发有限公司 (ID {keep.pk}). "
-            "To update it, give its ID or credit code.",
+            "To update it, give its ID or credit code; if it is a different enterprise, write 是 in the column 确认非重复.",
         ),
-        (3, "企业名称", "The name is near-identical to the name in row 4."),
-        (4, "企业名称", "The name is near-identical to the name in row 3."),
+        (
+            3,
+            "企业名称",
+            "The name is near-identical to the name in row 4; if they are different enterprises, write 是 in the "
+            "column 确认非重复.",
+        ),
+        (
+            4,
+            "企业名称",
+            "The name is near-identical to the name in row 3; if they are different enterprises, write 是 in the "
+            "column 确认非重复.",
+        ),
     ]
     assert state(keep) == before
+
+
+def test_a_row_confirmed_as_a_different_enterprise_is_imported_as_the_form_allows(org: Any) -> None:
+    """The duplicate rule is the form's, and so is its confirmation: 确认非重复 = 是."""
+    keep = enterprise("郑州市通达氧应用开发有限公司", credit_code=CODE_OLIVER)
+    rows = [["企业名称", "确认非重复"], ["郑州市通达氧应用开发公司", "是"], ["郑州市通达氧应用开发股份公司", "否"]]
+    result = run_import(resource="enterprises", data=xlsx(rows), filename="n.xlsx", user=org.coordinator, commit=True)
+    assert [(e.row, e.column) for e in result.errors] == [(3, "企业名称")]
+    rows = rows[:2]
+    result = run_import(resource="enterprises", data=xlsx(rows), filename="n.xlsx", user=org.coordinator, commit=True)
+    assert (result.ok, result.created) == (True, 1)
+    assert Enterprise.objects.filter(name_key=keep.name_key).count() == 2
 
 
 def test_giving_the_existing_credit_code_turns_a_near_duplicate_into_an_update(org: Any) -> None:
@@ -773,7 +795,16 @@ def test_template_has_chinese_headers_notes_and_drop_down_lists(org: Any, chain:
     letter = {h: sheet.cell(row=1, column=i + 1).column_letter for i, h in enumerate(headers)}
     assert set(validated) == {
         f"{letter[h]}2"
-        for h in ("行业代码", "上市交易所", "独角兽", "行业龙头", "专精特新等级", "产业链环节", "录入单位")
+        for h in (
+            "行业代码",
+            "上市交易所",
+            "独角兽",
+            "行业龙头",
+            "专精特新等级",
+            "产业链环节",
+            "录入单位",
+            "确认非重复",
+        )
     }
     assert validated[f"{letter['行业代码']}2"].startswith("'代码表'!$")
 
@@ -797,25 +828,39 @@ def test_template_is_read_by_calamine_with_its_lists_hidden(org: Any) -> None:
 # -- pure helpers --------------------------------------------------------------------------
 
 
-def test_fast_credit_code_check_agrees_with_stdnum() -> None:
-    from stdnum.cn import uscc
+def test_the_import_and_the_form_judge_credit_codes_by_one_check() -> None:
+    """A sheet's cell and the form's field reach the same verdict and the same message for
+    every code, valid or not (one check: python-stdnum through core.values)."""
+    from django.core.exceptions import ValidationError
 
-    from zhaoshang.core.values import credit_code_is_valid
+    from zhaoshang.core.tabular.kinds import CellError
+    from zhaoshang.enterprises.io import CreditCode
+    from zhaoshang.enterprises.services import clean_credit_code
 
     samples = [credit_code(n) for n in range(0, 3000, 7)]
     samples += [c[:-1] + "0" for c in samples] + [
-        "",
         "123",
         "91410100MA00000I0X",
         "9141010OMA0000000X",
         "９１４１０１００ＭＡ０００００３６０",
+        f" {CODE_360[:6]} {CODE_360[6:]}-",
+        CODE_360.lower(),
     ]
     # Each character of a valid code replaced by one outside the alphabet, or by another of it.
     for pos in (0, 8, 12, 17):
-        samples += [CODE_360[:pos] + ch + CODE_360[pos + 1 :] for ch in "IOSVZ中ａ\x00 0AY"]
+        samples += [CODE_360[:pos] + ch + CODE_360[pos + 1 :] for ch in "IOSVZ中ａ0AY"]
+    cell = CreditCode()
     for code in samples:
-        assert credit_code_ok(code) is credit_code_is_valid(code), code
-    assert uscc.is_valid(CODE_360) and credit_code_ok(CODE_360)
+        try:
+            imported: object = cell.parse(code)
+        except CellError as exc:
+            imported = exc.message
+        try:
+            typed: object = clean_credit_code(code)
+        except ValidationError as exc:
+            typed = exc.message_dict["credit_code"][0]
+        assert imported == typed, code
+    assert cell.parse(CODE_360) == CODE_360
 
 
 def test_row_error_is_a_plain_record() -> None:
@@ -952,8 +997,8 @@ def test_a_project_names_its_enterprise_by_the_exact_name_among_near_identical_o
     assert (result.errors[0].row, result.errors[0].column, result.errors[0].message) == (
         4,
         "投资企业",
-        "No enterprise with the credit code or name “郑州奥利弗电子科技集团” is in the registry; "
-        "leave it empty and give the investor name instead.",
+        "No enterprise with the number, credit code or name “郑州奥利弗电子科技集团” is in the registry. Add it to "
+        "the registry first, or leave this empty and give the investor's name.",
     )
     assert {e.row for e in result.errors} == {4}
     result = run_import(

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from tests.factories import credit_code, csv_bytes, enterprise
-from zhaoshang.core.tabular import engine as tabular
 from zhaoshang.core.audit import history_for
 from zhaoshang.core.models import ChangeLog
+from zhaoshang.core.tabular import engine as tabular
 from zhaoshang.enterprises.io import EnterpriseResource
 from zhaoshang.enterprises.models import ChainNode, Enterprise, EnterpriseRanking, IndustryChain
 from zhaoshang.enterprises.selectors import active_enterprises, search_enterprises
@@ -36,9 +36,9 @@ def parts_of_two(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     original = EnterpriseResource.write_part
 
     def write_part(self: EnterpriseResource, plan: Any, *, user: Any) -> None:
-        before = plan.data.written
+        before = plan.data.write.written if plan.data.write else 0
         original(self, plan, user=user)
-        written.append(plan.data.written - before)
+        written.append(plan.data.write.written - before)
 
     monkeypatch.setattr(EnterpriseResource, "write_part", write_part)
     return written
@@ -96,5 +96,7 @@ def test_an_import_in_parts_stores_what_one_part_stores(org: Any, node: ChainNod
         "credit_code": rows[0][1],
         "revenue": "88.50",
         "chain_nodes": [node.pk],
+        # Without a recording unit, the importing user's own, as in the form.
+        "owner_unit": org.centre.pk,
     }
     assert entries[new[0].pk].source == "import" and entries[new[0].pk].user_id == org.coordinator.pk

@@ -13,7 +13,7 @@ from django.utils import translation
 
 from zhaoshang.core.audit import audit_context, history_for
 from zhaoshang.core.models import ChangeAction, ChangeSource
-from zhaoshang.core.scoping import scope_for
+from zhaoshang.core.scoping import SYSTEM, scope_for
 from zhaoshang.org.models import Membership, Role, Unit, UnitKind
 from zhaoshang.org.services import membership_delete, membership_set, unit_create, unit_update
 from zhaoshang.projects.models import Project
@@ -48,18 +48,18 @@ def test_unit_paths_follow_the_tree(org: Any) -> None:
 
 def test_unit_create_validates(org: Any) -> None:
     with pytest.raises(ValidationError) as exc:
-        unit_create(name="园区运营中心A", kind=UnitKind.PARK_OPERATOR, parent=org.admin)
+        unit_create(user=SYSTEM, name="园区运营中心A", kind=UnitKind.PARK_OPERATOR, parent=org.admin)
     assert "name" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        unit_create(name="未知单位", kind="nonsense", parent=org.admin)
+        unit_create(user=SYSTEM, name="未知单位", kind="nonsense", parent=org.admin)
     assert "kind" in exc.value.message_dict
     assert not Unit.objects.filter(name="未知单位").exists()
 
 
 def test_moving_a_unit_re_roots_its_whole_subtree(org: Any) -> None:
     with audit_context(source=ChangeSource.COMMAND):
-        squad = unit_create(name="一部一组", kind=UnitKind.PARK_OPERATOR, parent=org.park_a_team)
-        unit_update(unit=org.park_a_team, parent=org.park_b)
+        squad = unit_create(user=SYSTEM, name="一部一组", kind=UnitKind.PARK_OPERATOR, parent=org.park_a_team)
+        unit_update(user=SYSTEM, unit=org.park_a_team, parent=org.park_b)
     team = reload(org.park_a_team)
     assert team.path == f"{org.park_b.path}{team.pk}/"
     assert reload(squad).path == f"{team.path}{squad.pk}/"
@@ -71,7 +71,7 @@ def test_moving_a_unit_moves_who_sees_its_projects(org: Any) -> None:
         project_create(
             data={"name": "一部项目", "investor_name": "某公司", "lead_unit": org.park_a_team}, user=org.officer_a2
         )
-    unit_update(unit=org.park_a_team, parent=org.park_b)
+    unit_update(user=SYSTEM, unit=org.park_a_team, parent=org.park_b)
 
     def sees(user: Any) -> bool:
         fresh = get_user_model().objects.get(pk=user.pk)
@@ -84,31 +84,31 @@ def test_moving_a_unit_moves_who_sees_its_projects(org: Any) -> None:
 
 def test_a_stale_parent_copy_does_not_corrupt_paths(org: Any) -> None:
     stale_team = Unit.objects.get(pk=org.park_a_team.pk)
-    unit_update(unit=org.park_a_team, parent=org.park_b)
+    unit_update(user=SYSTEM, unit=org.park_a_team, parent=org.park_b)
     # The caller still holds the team with its old path; the new unit goes under its real one.
-    child = unit_create(name="新小组", kind=UnitKind.PARK_OPERATOR, parent=stale_team)
+    child = unit_create(user=SYSTEM, name="新小组", kind=UnitKind.PARK_OPERATOR, parent=stale_team)
     assert child.path == f"{reload(org.park_a_team).path}{child.pk}/"
 
 
 def test_a_unit_cannot_be_moved_under_itself_or_its_sub_unit(org: Any) -> None:
     with pytest.raises(ValidationError, match="under itself"):
-        unit_update(unit=reload(org.park_a), parent=org.park_a)
+        unit_update(user=SYSTEM, unit=reload(org.park_a), parent=org.park_a)
     with pytest.raises(ValidationError, match="under itself"):
-        unit_update(unit=reload(org.park_a), parent=org.park_a_team)
+        unit_update(user=SYSTEM, unit=reload(org.park_a), parent=org.park_a_team)
     assert reload(org.park_a).parent_id == org.admin.pk
     assert reload(org.park_a).path == org.park_a.path
     assert reload(org.park_a_team).path == org.park_a_team.path
 
 
 def test_moving_to_the_root(org: Any) -> None:
-    unit_update(unit=org.park_b, parent=None)
+    unit_update(user=SYSTEM, unit=org.park_b, parent=None)
     assert reload(org.park_b).path == f"/{org.park_b.pk}/"
 
 
 def test_unit_changes_are_audited(org: Any) -> None:
     old_path = org.park_b.path
     with audit_context(user=org.coordinator, source=ChangeSource.WEB, request_id="r-unit"):
-        unit_update(unit=org.park_b, name="园区运营中心乙", parent=org.centre)
+        unit_update(user=SYSTEM, unit=org.park_b, name="园区运营中心乙", parent=org.centre)
     row = history_for(org.park_b)[0]
     assert row.action == ChangeAction.UPDATE
     assert (row.user_name, row.request_id) == ("coordinator", "r-unit")
@@ -120,7 +120,7 @@ def test_unit_changes_are_audited(org: Any) -> None:
 
 def test_an_update_that_changes_nothing_writes_no_history(org: Any) -> None:
     count = len(history_for(org.park_b))
-    unit_update(unit=org.park_b, name="园区运营中心B")
+    unit_update(user=SYSTEM, unit=org.park_b, name="园区运营中心B")
     assert len(history_for(org.park_b)) == count
 
 
@@ -135,8 +135,8 @@ def test_every_unit_creation_is_in_the_history(org: Any) -> None:
 def test_membership_set_creates_then_updates(org: Any) -> None:
     user = get_user_model().objects.create_user(username="wang", password="pw")
     with audit_context(user=org.coordinator, source=ChangeSource.WEB):
-        m = membership_set(user=user, unit=org.park_b, role=Role.VIEWER)
-        again = membership_set(user=user, unit=org.park_b, role=Role.UNIT_MANAGER, title="主任")
+        m = membership_set(user=SYSTEM, member=user, unit=org.park_b, role=Role.VIEWER)
+        again = membership_set(user=SYSTEM, member=user, unit=org.park_b, role=Role.UNIT_MANAGER, title="主任")
     assert again.pk == m.pk
     assert Membership.objects.filter(user=user).count() == 1
     stored = Membership.objects.get(pk=m.pk)
@@ -152,19 +152,19 @@ def test_membership_set_creates_then_updates(org: Any) -> None:
 def test_membership_set_with_the_same_values_logs_nothing(org: Any) -> None:
     m = Membership.objects.get(user=org.officer_a, unit=org.park_a)
     count = len(history_for(m))
-    membership_set(user=org.officer_a, unit=org.park_a, role=Role.OFFICER)
+    membership_set(user=SYSTEM, member=org.officer_a, unit=org.park_a, role=Role.OFFICER)
     assert len(history_for(m)) == count
 
 
 def test_membership_set_rejects_an_unknown_role(org: Any) -> None:
     user = get_user_model().objects.create_user(username="zhao", password="pw")
     with pytest.raises(ValidationError):
-        membership_set(user=user, unit=org.park_b, role="boss")
+        membership_set(user=SYSTEM, member=user, unit=org.park_b, role="boss")
     assert not Membership.objects.filter(user=user).exists()
 
 
 def test_a_user_may_belong_to_several_units(org: Any) -> None:
-    membership_set(user=org.officer_b, unit=org.outpost, role=Role.OFFICER)
+    membership_set(user=SYSTEM, member=org.officer_b, unit=org.outpost, role=Role.OFFICER)
     assert set(Membership.objects.filter(user=org.officer_b).values_list("unit__name", flat=True)) == {
         "园区运营中心B",
         "长三角招商分局",
@@ -175,7 +175,7 @@ def test_membership_delete_is_audited(org: Any) -> None:
     m = Membership.objects.get(user=org.viewer_a)
     pk = m.pk
     with audit_context(user=org.coordinator):
-        membership_delete(membership=m)
+        membership_delete(user=SYSTEM, membership=m)
     assert not Membership.objects.filter(pk=pk).exists()
     m.pk = pk
     row = history_for(m)[0]

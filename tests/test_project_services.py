@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 from zhaoshang.core.audit import audit_context, history_for
 from zhaoshang.core.models import ChangeAction, ChangeLog, ChangeSource
+from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.enterprises.models import IndustryCode
 from zhaoshang.enterprises.services import enterprise_create
 from zhaoshang.projects import rules, services
@@ -109,7 +110,7 @@ def test_create_puts_the_project_at_lead_with_an_owner_member(org: Any) -> None:
 
 
 def test_create_for_a_registered_enterprise(org: Any) -> None:
-    ent = enterprise_create(data={"name": "三六零集团"})
+    ent = enterprise_create(user=SYSTEM, data={"name": "三六零集团"})
     project = new_project(org, investor_name="", enterprise=ent)
     assert project.investor_display == "三六零集团"
 
@@ -328,7 +329,9 @@ def test_update_refuses_to_remove_a_fact_the_stage_needs(org: Any) -> None:
     project = Project.objects.get(pk=project.pk)
     count = ChangeLog.objects.count()
     with pytest.raises(ValidationError) as exc:
-        project_update(project=project, data={"signed_on": None, "planned_investment": None, "name": "改名"})
+        project_update(
+            user=SYSTEM, project=project, data={"signed_on": None, "planned_investment": None, "name": "改名"}
+        )
     message = exc.value.messages[0]
     assert "signed" in message
     assert "signing date" in message
@@ -345,7 +348,7 @@ def test_update_on_hold_keeps_the_facts_of_the_held_stage(org: Any) -> None:
     project_move(project=project, target=rules.SIGNED, user=org.officer_a)
     project_move(project=project, target=rules.ON_HOLD, user=org.officer_a, reason="土地指标待落实")
     with pytest.raises(ValidationError):
-        project_update(project=Project.objects.get(pk=project.pk), data={"signed_on": None})
+        project_update(user=SYSTEM, project=Project.objects.get(pk=project.pk), data={"signed_on": None})
     assert Project.objects.get(pk=project.pk).signed_on == DAY
 
 
@@ -353,7 +356,9 @@ def test_update_changes_facts_recomputes_the_band_and_is_audited(org: Any) -> No
     project = new_project(org, planned_investment=Decimal("9999.99"))
     assert project.priority_band == 0
     with audit_context(user=org.manager_a, source=ChangeSource.WEB):
-        project_update(project=project, data={"planned_investment": Decimal("10000"), "expected_jobs": 300})
+        project_update(
+            user=SYSTEM, project=project, data={"planned_investment": Decimal("10000"), "expected_jobs": 300}
+        )
     stored = Project.objects.get(pk=project.pk)
     assert (stored.priority_band, stored.expected_jobs) == (1, 300)
     row = history_for(project)[0]
@@ -368,13 +373,15 @@ def test_update_changes_facts_recomputes_the_band_and_is_audited(org: Any) -> No
 
 def test_update_without_change_writes_no_history(org: Any) -> None:
     project = new_project(org, planned_investment=Decimal("10000"))
-    project_update(project=Project.objects.get(pk=project.pk), data={"planned_investment": Decimal("10000.00")})
+    project_update(
+        user=SYSTEM, project=Project.objects.get(pk=project.pk), data={"planned_investment": Decimal("10000.00")}
+    )
     assert [r.action for r in history_for(project)] == [ChangeAction.CREATE]
 
 
 def test_a_new_officer_in_charge_becomes_a_member(org: Any) -> None:
     project = new_project(org, confidential=True)
-    project_update(project=project, data={"owner": org.officer_a2})
+    project_update(user=SYSTEM, project=project, data={"owner": org.officer_a2})
     roles = dict(ProjectMember.objects.filter(project=project).values_list("user_id", "role"))
     assert roles == {org.officer_a.pk: MemberRole.MEMBER, org.officer_a2.pk: MemberRole.OWNER}
     assert Project.objects.restrict(fresh(org.officer_a2)).filter(pk=project.pk).exists()
@@ -401,7 +408,7 @@ def test_foreign_capital_needs_rate_and_date(org: Any) -> None:
 def test_foreign_capital_rate_cannot_be_removed_later(org: Any) -> None:
     project = new_project(org, foreign_capital_usd=Decimal("1000"), fx_rate=Decimal("7.1268"), fx_date=DAY)
     with pytest.raises(ValidationError):
-        project_update(project=project, data={"fx_date": None})
+        project_update(user=SYSTEM, project=project, data={"fx_date": None})
     assert Project.objects.get(pk=project.pk).fx_date == DAY
 
 
@@ -412,6 +419,7 @@ def test_credits_set_stores_shares_adding_to_100_and_is_audited(org: Any) -> Non
     project = new_project(org)
     with audit_context(user=org.manager_a, source=ChangeSource.WEB):
         credits_set(
+            user=SYSTEM,
             project=project,
             shares=[
                 (org.park_a, CreditRole.FIRST_CONTACT, Decimal("60")),
@@ -433,10 +441,11 @@ def test_credits_set_stores_shares_adding_to_100_and_is_audited(org: Any) -> Non
 
 def test_credits_set_refuses_shares_not_adding_to_100_and_keeps_the_old_ones(org: Any) -> None:
     project = new_project(org)
-    credits_set(project=project, shares=[(org.park_a, CreditRole.FIRST_CONTACT, Decimal("100"))])
+    credits_set(user=SYSTEM, project=project, shares=[(org.park_a, CreditRole.FIRST_CONTACT, Decimal("100"))])
     count = ChangeLog.objects.count()
     with pytest.raises(ValidationError) as exc:
         credits_set(
+            user=SYSTEM,
             project=project,
             shares=[
                 (org.park_a, CreditRole.FIRST_CONTACT, Decimal("60")),
@@ -446,6 +455,7 @@ def test_credits_set_refuses_shares_not_adding_to_100_and_keeps_the_old_ones(org
     assert exc.value.messages == ["Credit shares add up to 90 %, not 100 %."]
     with pytest.raises(ValidationError) as exc:
         credits_set(
+            user=SYSTEM,
             project=project,
             shares=[
                 (org.park_a, CreditRole.REFERRAL, Decimal("50")),
@@ -454,7 +464,7 @@ def test_credits_set_refuses_shares_not_adding_to_100_and_keeps_the_old_ones(org
         )
     assert exc.value.messages == ["A unit appears twice with the same role."]
     with pytest.raises(ValidationError):
-        credits_set(project=project, shares=[(org.park_a, CreditRole.REFERRAL, Decimal("0"))])
+        credits_set(user=SYSTEM, project=project, shares=[(org.park_a, CreditRole.REFERRAL, Decimal("0"))])
     assert list(ProjectCredit.objects.filter(project=project).values_list("unit_id", "share")) == [
         (org.park_a.pk, Decimal("100.00"))
     ]
@@ -465,6 +475,7 @@ def test_sharing_credit_makes_the_project_visible_to_the_unit(org: Any) -> None:
     project = new_project(org)
     assert not Project.objects.restrict(fresh(org.officer_b)).filter(pk=project.pk).exists()
     credits_set(
+        user=SYSTEM,
         project=project,
         shares=[
             (org.park_a, CreditRole.FIRST_CONTACT, Decimal("70")),
@@ -477,8 +488,8 @@ def test_sharing_credit_makes_the_project_visible_to_the_unit(org: Any) -> None:
 def test_member_add_is_audited_and_idempotent(org: Any) -> None:
     project = new_project(org)
     with audit_context(user=org.manager_a):
-        member_add(project=project, user=org.officer_a2)
-        again = member_add(project=project, user=org.officer_a2, role=MemberRole.OWNER)
+        member_add(user=SYSTEM, project=project, member=org.officer_a2)
+        again = member_add(user=SYSTEM, project=project, member=org.officer_a2, role=MemberRole.OWNER)
     assert again.role == MemberRole.MEMBER
     assert ProjectMember.objects.filter(project=project).count() == 2
     row = [r for r in history_for(project) if r.action == ChangeAction.UPDATE][-1]

@@ -17,7 +17,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from zhaoshang.core.audit import audit_context
-from zhaoshang.core.scoping import Action, get_restricted_or_404, scope_for
+from zhaoshang.core.scoping import SYSTEM, Action, get_restricted_or_404, scope_for
 from zhaoshang.enterprises.models import Enterprise, EnterpriseContact
 from zhaoshang.enterprises.services import contact_create, enterprise_create
 from zhaoshang.org.models import Membership, Role, Unit, UnitKind
@@ -42,9 +42,12 @@ class Board:
 
 
 def _make(name: str, unit: Unit, owner: Any, **extra: Any) -> Project:
+    # Set up by the system (a sub-unit's officer may not name the parent unit as lead), with
+    # ``owner`` as the officer in charge, hence a member.
     with audit_context(user=owner):
         return project_create(
-            data={"name": name, "investor_name": name + "投资方", "lead_unit": unit, **extra}, user=owner
+            data={"name": name, "investor_name": name + "投资方", "lead_unit": unit, "owner": owner, **extra},
+            user=SYSTEM,
         )
 
 
@@ -60,6 +63,7 @@ def board(org: Any) -> Board:
         p_shared=_make("B牵头A分成项目", org.park_b, org.officer_b),
     )
     credits_set(
+        user=SYSTEM,
         project=b.p_shared,
         shares=[
             (org.park_b, CreditRole.FIRST_CONTACT, Decimal(60)),
@@ -115,7 +119,7 @@ def test_viewer_sees_park_a_but_can_change_nothing(org: Any, board: Board) -> No
     assert visible(org.viewer_a, "change") == set()
     assert visible(org.viewer_a, "delete") == set()
     # Not even a project the viewer was added to.
-    member_add(project=board.p_a, user=org.viewer_a)
+    member_add(user=SYSTEM, project=board.p_a, member=org.viewer_a)
     assert visible(org.viewer_a, "change") == set()
 
 
@@ -127,7 +131,7 @@ def test_unit_manager_changes_its_subtree_projects(org: Any, board: Board) -> No
 
 def test_officer_changes_only_projects_it_owns_or_is_a_member_of(org: Any, board: Board) -> None:
     assert visible(org.officer_a, "change") == {"A园区项目"}
-    member_add(project=board.p_team, user=org.officer_a)
+    member_add(user=SYSTEM, project=board.p_team, member=org.officer_a)
     assert visible(org.officer_a, "change") == {"A园区项目", "A招商一部项目"}
     with pytest.raises(Http404):
         get_restricted_or_404(Project.objects.all(), fresh(org.officer_a), "change", pk=board.p_a_other.pk)
@@ -149,13 +153,13 @@ def test_confidential_project_is_seen_only_by_members_and_leaders(org: Any, boar
     }
     assert can_see == {"leader", "officer_a2"}
     assert "保密项目" not in visible(org.manager_a, "change")
-    member_add(project=board.p_conf, user=org.coordinator)
+    member_add(user=SYSTEM, project=board.p_conf, member=org.coordinator)
     assert "保密项目" in visible(org.coordinator)
     assert "保密项目" in visible(org.coordinator, "change")
 
 
 def test_a_member_outside_the_unit_sees_the_project(org: Any, board: Board) -> None:
-    member_add(project=board.p_a, user=org.officer_b)
+    member_add(user=SYSTEM, project=board.p_a, member=org.officer_b)
     assert "A园区项目" in visible(org.officer_b)
     assert "A园区项目" in visible(org.officer_b, "change")
 
@@ -182,8 +186,10 @@ def test_missing_and_out_of_scope_answer_the_same_404(org: Any, board: Board) ->
 
 def test_enterprises_are_visible_to_all_staff_and_changed_by_coordinators_and_recording_unit(org: Any) -> None:
     with audit_context(user=org.officer_a):
-        recorded_by_a = enterprise_create(data={"name": "郑州奥利弗电子科技有限公司", "owner_unit": org.park_a})
-        unowned = enterprise_create(data={"name": "三六零集团"})
+        recorded_by_a = enterprise_create(
+            user=SYSTEM, data={"name": "郑州奥利弗电子科技有限公司", "owner_unit": org.park_a}
+        )
+        unowned = enterprise_create(user=SYSTEM, data={"name": "三六零集团"})
     for user in (
         org.leader,
         org.coordinator,
@@ -215,9 +221,9 @@ def test_enterprises_are_visible_to_all_staff_and_changed_by_coordinators_and_re
 
 def test_enterprise_contacts_are_scoped_to_the_recording_unit(org: Any) -> None:
     with audit_context(user=org.officer_a):
-        ent = enterprise_create(data={"name": "郑州市通达氧应用开发有限公司"})
-        contact_create(enterprise=ent, unit=org.park_a, data={"name": "王经理", "phone": "13800000000"})
-        contact_create(enterprise=ent, unit=org.park_b, data={"name": "李总"})
+        ent = enterprise_create(user=SYSTEM, data={"name": "郑州市通达氧应用开发有限公司"})
+        contact_create(user=SYSTEM, enterprise=ent, unit=org.park_a, data={"name": "王经理", "phone": "13800000000"})
+        contact_create(user=SYSTEM, enterprise=ent, unit=org.park_b, data={"name": "李总"})
 
     def seen(user: Any, action: Action = "view") -> set[str]:
         return names(EnterpriseContact.objects.restrict(fresh(user), action))
@@ -270,8 +276,8 @@ def test_memberships_of_inactive_units_grant_nothing(org: Any) -> None:
 
 def test_scope_with_several_memberships_combines_roles(org: Any) -> None:
     user = get_user_model().objects.create_user(username="two_hats", password="pw")
-    membership_set(user=user, unit=org.park_a_team, role=Role.UNIT_MANAGER)
-    membership_set(user=user, unit=org.park_b, role=Role.VIEWER)
+    membership_set(user=SYSTEM, member=user, unit=org.park_a_team, role=Role.UNIT_MANAGER)
+    membership_set(user=SYSTEM, member=user, unit=org.park_b, role=Role.VIEWER)
     scope = compute_scope(user)
     assert scope.visible_unit_ids == {org.park_a_team.pk, org.park_b.pk}
     assert scope.managed_unit_ids == {org.park_a_team.pk}
@@ -283,10 +289,10 @@ def test_compute_scope_issues_a_constant_number_of_queries(org: Any) -> None:
         user = get_user_model().objects.create_user(username=f"many{n_units}", password="pw")
         for i in range(n_units):
             with audit_context(source="command"):
-                unit = unit_create(name=f"分局{n_units}-{i}", kind=UnitKind.OUTPOST, parent=org.centre)
-                unit_create(name=f"分局{n_units}-{i}-组", kind=UnitKind.OUTPOST, parent=unit)
+                unit = unit_create(user=SYSTEM, name=f"分局{n_units}-{i}", kind=UnitKind.OUTPOST, parent=org.centre)
+                unit_create(user=SYSTEM, name=f"分局{n_units}-{i}-组", kind=UnitKind.OUTPOST, parent=unit)
             role = (Role.OFFICER, Role.UNIT_MANAGER, Role.VIEWER)[i % 3]
-            membership_set(user=user, unit=unit, role=role)
+            membership_set(user=SYSTEM, member=user, unit=unit, role=role)
         with CaptureQueriesContext(connection) as ctx:
             scope = compute_scope(user)
         assert len(scope.visible_unit_ids) == 2 * n_units

@@ -18,6 +18,7 @@ from tests.conftest import client_for
 from tests.factories import project, xlsx
 from zhaoshang.core.audit import audit_context
 from zhaoshang.core.models import ChangeLog
+from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.enterprises.models import IndustryCode
 from zhaoshang.projects import rules as pipeline
 from zhaoshang.projects.models import Project
@@ -36,6 +37,7 @@ def blocked(org: Any, unit: Any, user: Any, name: str = "浮法平板玻璃生�
     p = project(name, unit, user, **data)
     with audit_context(user=user, source="command"):
         project_update(
+            user=SYSTEM,
             project=p,
             data={
                 "source": "企业来访",

@@ -136,6 +136,7 @@ def test_edit_keeps_the_old_values_when_the_input_is_bad(org, projects):
     response = client_for(org.officer_a).post(
         reverse("projects:edit", args=[pk]),
         {
+            "revision": before.revision,
             "name": "改名",
             "investor_name": "",
             "enterprise_ref": str(before.enterprise_id),
@@ -153,6 +154,7 @@ def test_removing_a_fact_the_stage_needs_is_refused(org, projects):
     response = client_for(org.officer_a).post(
         reverse("projects:edit", args=[p.pk]),
         {
+            "revision": Project.objects.get(pk=p.pk).revision,
             "name": p.name,
             "enterprise_ref": str(p.enterprise_id),
             "lead_unit": org.park_a.pk,

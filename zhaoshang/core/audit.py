@@ -176,6 +176,7 @@ def _row(
         before=before,
         after=after,
         message=message,
+        revision=getattr(obj, "revision", None),
     )
 
 
@@ -198,13 +199,13 @@ def record_change(
 
 
 def write_change_rows(
-    rows: Iterable[tuple[type[models.Model], Any, str, str, dict[str, Any] | None, dict[str, Any] | None]],
+    rows: Iterable[tuple[type[models.Model], Any, str, str, dict[str, Any] | None, dict[str, Any] | None, int | None]],
     *,
     message: str = "",
     given: bool = False,
 ) -> int:
-    """Log many writes at once, each as (model, pk, text, action, before, after), attributed
-    to the current audit context.  Written as plain rows through ``bulk.insert_rows``: a
+    """Log many writes at once, each as (model, pk, text, action, before, after, revision),
+    attributed to the current audit context (``revision``: the record's after the write).  Written as plain rows through ``bulk.insert_rows``: a
     ChangeLog instance per row took longer than writing the imported records themselves.
 
     ``given``: the creations' states hold their given values only already (built with
@@ -221,7 +222,7 @@ def write_change_rows(
     content_types: dict[type[models.Model], int] = {}
     values: list[tuple[Any, ...]] = []
     create = ChangeAction.CREATE
-    for model, pk, text, action, before, after in rows:
+    for model, pk, text, action, before, after, revision in rows:
         if not given and action == create and before is None and after is not None:
             after = creation_state(after)
         ct = content_types.get(model)
@@ -235,9 +236,10 @@ def write_change_rows(
                 text[:200],
                 None if before is None else encode(before),
                 None if after is None else encode(after),
+                revision,
             )
         )
-    names = ("action", "content_type", "object_id", "object_repr", "before", "after")
+    names = ("action", "content_type", "object_id", "object_repr", "before", "after", "revision")
     # The same in every row of one call: given once.
     same = {
         "time": now,
@@ -263,7 +265,10 @@ def record_changes_bulk(
 ) -> int:
     """Log many writes of model instances at once; each entry is (obj, action, before, after)."""
     return write_change_rows(
-        ((type(obj), obj.pk, str(obj), action, before, after) for obj, action, before, after in entries),
+        (
+            (type(obj), obj.pk, str(obj), action, before, after, getattr(obj, "revision", None))
+            for obj, action, before, after in entries
+        ),
         message=message,
     )
 

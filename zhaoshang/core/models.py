@@ -14,15 +14,22 @@ from zhaoshang.core.scoping import RestrictedQuerySet
 
 
 class BaseModel(models.Model):
-    """Timestamps plus the restricted default manager every user-visible model uses."""
+    """Timestamps, a revision number and the restricted default manager every user-visible
+    model uses.
+
+    ``revision`` counts the record's saved changes: an edit form carries the revision it
+    started from, and the service refuses the save when the record moved on meanwhile
+    (optimistic locking), showing what changed instead of silently overwriting it."""
 
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
+    revision = models.PositiveIntegerField(_("revision"), default=1, db_default=1, editable=False)
 
     objects: ClassVar[Any] = RestrictedQuerySet.as_manager()
 
-    # Fields left out of change-log snapshots (noise or derived data).
-    audit_exclude: ClassVar[tuple[str, ...]] = ("created", "updated")
+    # Fields left out of change-log snapshots (noise or derived data; the revision has a
+    # column of its own in the change log).
+    audit_exclude: ClassVar[tuple[str, ...]] = ("created", "updated", "revision")
 
     class Meta:
         abstract = True
@@ -71,6 +78,9 @@ class ChangeLog(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     message = models.TextField(_("message"), blank=True)
+    # The object's revision after this change (``BaseModel.revision``), so that a refused
+    # stale save can list the changes made since the revision the editor started from.
+    revision = models.PositiveIntegerField(_("revision"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("change")

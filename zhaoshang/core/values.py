@@ -5,9 +5,12 @@ Money is always ``Decimal``: never a float.  These helpers import no model.
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
 from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumError
 
 CENT = Decimal("0.01")
@@ -58,16 +61,39 @@ def usd_to_wan_cny(amount_usd_wan: Decimal | None, rate: Decimal | None) -> Deci
 
 
 def normalize_credit_code(value: str) -> str:
-    return uscc.compact(value or "")
+    """A credit code as the registry keeps it: full-width characters (as a Chinese input
+    method types them) made plain, spaces and dashes dropped, upper case."""
+    return uscc.compact(unicodedata.normalize("NFKC", value or ""))
+
+
+def credit_code_problem(code: str) -> str | None:
+    """Why ``code`` (already normalised) is not a unified social credit code, or None when it
+    is one.  The one check of GB 32100-2015 for every form, import and service: python-stdnum
+    decides (length, characters, check character), and what it refuses is said here in the
+    user's language."""
+    try:
+        uscc.validate(code)
+    except InvalidLength:
+        return _("%(code)s has %(count)s characters; a unified social credit code has 18.") % {
+            "code": code,
+            "count": len(code),
+        }
+    except InvalidChecksum:
+        return _(
+            "%(code)s is not a valid unified social credit code: its check character does not match "
+            "(GB 32100-2015); check for a mistyped character."
+        ) % {"code": code}
+    except StdnumError:
+        return _(
+            "%(code)s is not a valid unified social credit code: the first 8 characters are digits and the rest "
+            "digits or capital letters other than I, O, S, V and Z (GB 32100-2015)."
+        ) % {"code": code}
+    return None
 
 
 def credit_code_is_valid(value: str) -> bool:
     """True when ``value`` is an 18-character code whose GB 32100-2015 check character holds."""
-    try:
-        uscc.validate(value)
-    except StdnumError:
-        return False
-    return True
+    return credit_code_problem(normalize_credit_code(value)) is None
 
 
 def intensity(amount_wan: Decimal | None, land_mu: Decimal | None) -> Decimal | None:

@@ -13,7 +13,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -24,13 +24,14 @@ from stdnum.cn import uscc
 
 from zhaoshang.core.audit import audit_context, record_change
 from zhaoshang.core.models import ChangeAction, ChangeSource
+from zhaoshang.core.scoping import MOVE, RATE, SYSTEM, may
 from zhaoshang.demo import data
 from zhaoshang.enterprises.models import ChainNode, Enterprise, IndustryChain, IndustryCode
 from zhaoshang.enterprises.services import enterprise_create, ranking_set
 from zhaoshang.org.models import Role, Unit, UnitKind
 from zhaoshang.org.services import membership_set, unit_create
 from zhaoshang.projects import rules
-from zhaoshang.projects.models import Project
+from zhaoshang.projects.models import Project, ProjectFields
 from zhaoshang.projects.services import credits_set, member_add, project_create, project_move, project_update
 
 CENT = Decimal("0.01")
@@ -178,7 +179,7 @@ class _Builder:
         for order, spec in enumerate(data.UNITS):
             parent = self.units[spec.parent] if spec.parent else None
             self.units[spec.key] = unit_create(
-                name=spec.name, kind=spec.kind, parent=parent, region=spec.region, sort_order=order
+                user=SYSTEM, name=spec.name, kind=spec.kind, parent=parent, region=spec.region, sort_order=order
             )
 
     def _staff(self) -> None:
@@ -191,7 +192,7 @@ class _Builder:
             if user is None:
                 user = user_model(username=spec.username, first_name=spec.name, password=password_hash)
                 user.save()
-            membership_set(user=user, unit=self.units[spec.unit], role=spec.role, title=spec.title)
+            membership_set(user=SYSTEM, member=user, unit=self.units[spec.unit], role=spec.role, title=spec.title)
             self.users[spec.username] = user
 
     def _writers_of(self, unit_key: str) -> list[Any]:
@@ -238,6 +239,7 @@ class _Builder:
     def _named_enterprises(self) -> None:
         for spec in data.NAMED_ENTERPRISES:
             self.named[spec.key] = enterprise_create(
+                user=SYSTEM,
                 data={
                     "name": spec.name,
                     "former_names": spec.former_names,
@@ -260,6 +262,7 @@ class _Builder:
         # registry flags it and staff can merge the two.
         oliver = self.named["oliver"]
         enterprise_create(
+            user=SYSTEM,
             data={
                 "name": data.DUPLICATE_OF_OLIVER,
                 "hq_province": oliver.hq_province,
@@ -341,6 +344,7 @@ class _Builder:
             if rng.random() < 0.05:
                 former = f"{short}{brand}{rng.choice(node_spec.words)}有限公司"
             enterprise = enterprise_create(
+                user=SYSTEM,
                 data={
                     "name": base + form,
                     "former_names": former if former != base + form else "",
@@ -379,13 +383,13 @@ class _Builder:
         year = self.today.year - 1
         fortune = big[:5]
         for e, rank in zip(fortune, sorted(rng.sample(range(120, 500), len(fortune))), strict=True):
-            ranking_set(enterprise=e, list="fortune500", year=year, rank=rank)
+            ranking_set(user=SYSTEM, enterprise=e, list="fortune500", year=year, rank=rank)
         china = big + large[:8]
         for e, rank in zip(china, sorted(rng.sample(range(20, 500), len(china))), strict=True):
-            ranking_set(enterprise=e, list="china500", year=year, rank=rank)
+            ranking_set(user=SYSTEM, enterprise=e, list="china500", year=year, rank=rank)
         private = rng.sample(big[3:] + large, 20)
         for e, rank in zip(private, rng.sample(range(1, 500), len(private)), strict=True):
-            ranking_set(enterprise=e, list="private500", year=year, rank=rank)
+            ranking_set(user=SYSTEM, enterprise=e, list="private500", year=year, rank=rank)
 
     # Projects --------------------------------------------------------------------------
 
@@ -397,12 +401,12 @@ class _Builder:
         credits: list[tuple[Unit, str, Decimal]],
         members: list[Any],
     ) -> Project:
-        project = project_create(data={**values, "owner": owner}, user=owner)
+        project = project_create(data=cast(ProjectFields, {**values, "owner": owner}), user=owner)
         if credits:
-            credits_set(project=project, shares=[(unit, role, share) for unit, role, share in credits])
+            credits_set(user=SYSTEM, project=project, shares=[(unit, role, share) for unit, role, share in credits])
         for member in members:
             if member is not None and member != owner:
-                member_add(project=project, user=member)
+                member_add(user=SYSTEM, project=project, member=member)
         return project
 
     def _advance(self, project: Project, target: str, *, jump: bool = False) -> None:
@@ -416,8 +420,13 @@ class _Builder:
             self._rate(project)
             start = _REVIEW_AT
         steps = [target] if jump else list(rules.PIPELINE[start + 1 : end + 1])
+        # The coordinator moves the projects it may move; a confidential one without the
+        # coordinator among its members is moved by its officer in charge.
+        mover = self.users["coordinator"]
+        if not may(mover, MOVE, project):
+            mover = project.owner
         for stage in steps:
-            project_move(project=project, target=stage, user=self.users["coordinator"])
+            project_move(project=project, target=stage, user=mover)
         project.refresh_from_db()
 
     def _named_projects(self) -> None:
@@ -608,7 +617,7 @@ class _Builder:
                 # A project that went to review too early is sent back, with the reason.
                 corrections["back"] = False
                 values["promotion_method"] = values.get("promotion_method") or "chain"
-                project_update(project=project, data={"promotion_method": values["promotion_method"]})
+                project_update(user=SYSTEM, project=project, data={"promotion_method": values["promotion_method"]})
                 project_move(project=project, target=rules.REVIEW, user=self.users["coordinator"])
                 project_move(
                     project=project,
@@ -655,7 +664,10 @@ class _Builder:
         )
 
         project.refresh_from_db()
+        # A confidential project the coordinator may not see is rated by the leader.
         coordinator = self.users["coordinator"]
+        if not may(coordinator, RATE, project):
+            coordinator = self.users["leader"]
         if not fast_track_errors(project):
             fast_track_confirm(project=project, user=coordinator)
             return
@@ -749,7 +761,11 @@ class _ScreeningExamples:
     def build(builder: _Builder) -> None:
         codes = IndustryCode.objects.in_bulk(["3041", "3042", "3491"])
         coordinator, leader = builder.users["coordinator"], builder.users["leader"]
-        common = {"source": "企业来访洽谈", "promotion_method": "by_business", "first_contact_on": builder.today}
+        common: ProjectFields = {
+            "source": "企业来访洽谈",
+            "promotion_method": "by_business",
+            "first_contact_on": builder.today,
+        }
         # Blocked: a float flat-glass line is new capacity of an industry in severe overcapacity.
         glass = project_create(
             data={

@@ -7,13 +7,11 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zhaoshang.core.forms import formfield_callback
+from zhaoshang.core.forms import EditForm, formfield_callback
 from zhaoshang.enterprises.models import ChainNode, Enterprise, EnterpriseContact, EnterpriseRanking
-from zhaoshang.enterprises.services import EDITABLE_FIELDS
-from zhaoshang.org.models import Unit
 
 
-class EnterpriseForm(forms.ModelForm):
+class EnterpriseForm(EditForm):
     confirm_not_duplicate = forms.BooleanField(
         label=_("I have checked: this is a different enterprise from the similar ones listed"), required=False
     )
@@ -21,7 +19,7 @@ class EnterpriseForm(forms.ModelForm):
     class Meta:
         model = Enterprise
         formfield_callback = staticmethod(formfield_callback)
-        fields = [*EDITABLE_FIELDS, "chain_nodes"]  # the facts the services accept
+        fields = [*Enterprise.EDITABLE_FIELDS, "chain_nodes"]  # the facts the services accept
         widgets = {
             "former_names": forms.Textarea(attrs={"rows": 2}),
             "business_scope": forms.Textarea(attrs={"rows": 3}),
@@ -30,12 +28,11 @@ class EnterpriseForm(forms.ModelForm):
             "chain_nodes": forms.SelectMultiple(attrs={"size": 6}),
         }
 
-    def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["chain_nodes"]).queryset = ChainNode.objects.select_related("chain")
-        cast(forms.ModelChoiceField, self.fields["owner_unit"]).queryset = (
-            units if units is not None else Unit.objects.filter(active=True)
-        )
+        # Only units the user may attribute work to (org.selectors.attributable_units).
+        cast(forms.ModelChoiceField, self.fields["owner_unit"]).queryset = units
         self.fields["owner_unit"].required = True
         self.fields["industry"].help_text = _("GB/T 4754-2017 code, e.g. 3911 or 65")
         self.fields["industry"].error_messages["invalid_choice"] = _("Unknown GB/T 4754-2017 industry code.")

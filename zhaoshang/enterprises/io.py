@@ -13,47 +13,32 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import mul
 from typing import Any
 
-from django.db import connection
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.core.audit import snapshot
-from zhaoshang.core.bulk import execute, insert_rows
-from zhaoshang.core.models import ChangeAction
+from zhaoshang.core.editing import locked_when_writing
 from zhaoshang.core.scoping import Scope
 from zhaoshang.core.tabular.engine import CREATE, UPDATE, Plan, Report, Resource, SheetRow, register_resource
 from zhaoshang.core.tabular.kinds import (
-    SLOW,
     Bool,
     CellError,
     Choice,
     Column,
-    Failures,
     Integer,
     Kind,
     Lookup,
     Money,
     Text,
-    finish_slow,
     fold,
 )
-from zhaoshang.core.tabular.writing import (
-    Ref,
-    RowWriter,
-    chunks,
-    delete_where_in,
-    fetch_where_in,
-    log_changes,
-    reserve_ids,
-    update_rows,
-)
-from zhaoshang.enterprises import rules, search_index
+from zhaoshang.core.tabular.writing import attname, chunks, fetch_where_in
+from zhaoshang.core.values import credit_code_problem, normalize_credit_code
+from zhaoshang.enterprises import rules
 from zhaoshang.enterprises.models import (
     ChainNode,
     Enterprise,
@@ -63,7 +48,15 @@ from zhaoshang.enterprises.models import (
     RankingList,
     SmeLevel,
 )
-from zhaoshang.enterprises.services import enterprises_changed
+from zhaoshang.enterprises.selectors import duplicates_by_key
+from zhaoshang.enterprises.services import (
+    EnterpriseBulkWrite,
+    EnterpriseChange,
+    NewEnterprise,
+    ranking_flags,
+    ranking_state,
+)
+from zhaoshang.org.selectors import attributable_unit_ids
 
 # Coded values as a Chinese sheet writes them (templates and exports use the first name).
 EXCHANGE_NAMES: dict[str, str] = {
@@ -110,38 +103,18 @@ RANKING_ALIASES = {
 
 _LIST_SEP = re.compile(r"[;；\n]+")
 _RANK_SEP = re.compile(r"[:：]")
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_TABLE = bytes(_USCC_VALUE.get(chr(b), 255) for b in range(256))
-BAD_CREDIT_CODE = _("%(code)s is not a valid unified social credit code (check character per GB 32100-2015).")
-
-
-def credit_code_ok(code: str) -> bool:
-    """GB 32100-2015 check, as ``core.values.credit_code_is_valid`` does it, at a fraction
-    of the cost (an import checks a hundred thousand codes): the characters become their
-    values in one ``bytes.translate`` (255 for one outside the code's alphabet)."""
-    if len(code) != 18 or not code.isascii() or not code[:8].isdigit():
-        return False
-    values = code.encode().translate(_USCC_TABLE)
-    if 255 in values:
-        return False
-    return values[17] == (31 - sum(map(mul, values[:17], _USCC_WEIGHTS)) % 31) % 31
 
 
 class CreditCode(Kind):
-    """A unified social credit code: spaces and dashes dropped, upper-cased, check character verified."""
+    """A unified social credit code, normalised as the registry keeps it and checked by the
+    one check of GB 32100-2015 (``core.values.credit_code_problem``), as in the form."""
 
     def parse(self, value: Any) -> str:
-        code = str(value).replace(" ", "").replace("-", "").replace("\u3000", "").upper().strip()
-        if not credit_code_ok(code):
-            raise CellError(str(BAD_CREDIT_CODE) % {"code": code})
+        code = normalize_credit_code(str(value))
+        problem = credit_code_problem(code)
+        if problem is not None:
+            raise CellError(problem)
         return code
-
-    def parse_column(self, parse: Any, values: Sequence[Any]) -> tuple[list[Any], Failures]:
-        # Codes written as the registry keeps them need no clean-up; the rest go through parse.
-        out = [value if value.__class__ is str and credit_code_ok(value) else SLOW for value in values]
-        return finish_slow(out, values, parse, self.empty)
 
 
 def industry_key(text: str) -> str:
@@ -330,92 +303,48 @@ COLUMNS: tuple[Column, ...] = (
         help=_("As list:year:rank, several separated by semicolons, e.g. 世界500强:2024:120;中国500强:2024:33."),
         width=28,
     ),
+    Column(
+        "confirm_not_duplicate",
+        "确认非重复",
+        _("confirmed as a different enterprise"),
+        Bool(),
+        help=_(
+            "是: the registry already has an enterprise of (nearly) the same name, and this row is a different one."
+        ),
+        exported=False,
+        width=10,
+    ),
 )
 
-# Sheet columns that are plain fields of the model, by column key -> attname.
+# Sheet columns that fill a plain field of the model, by column key -> attname (the recording
+# unit is given separately, as the owner of a new record).
 _FIELD_ATTNAMES = {
-    "name": "name",
-    "former_names": "former_names",
-    "credit_code": "credit_code",
-    "registered_capital": "registered_capital",
-    "hq_province": "hq_province",
-    "hq_city": "hq_city",
-    "industry": "industry_id",
-    "listing_exchange": "listing_exchange",
-    "ticker": "ticker",
-    "is_unicorn": "is_unicorn",
-    "is_industry_leader": "is_industry_leader",
-    "sme_level": "sme_level",
-    "revenue": "revenue",
-    "employees": "employees",
-    "business_scope": "business_scope",
-    "notes": "notes",
+    col.key: attname(Enterprise, col.key)
+    for col in COLUMNS
+    if col.key in Enterprise.EDITABLE_FIELDS and col.key != "owner_unit"
 }
-_FLAGS = (
-    ("is_fortune500", RankingList.FORTUNE500),
-    ("is_china500", RankingList.CHINA500),
-    ("is_private500", RankingList.PRIVATE500),
-)
-
-
-@dataclass
-class _Create:
-    """A checked new row; its table row is built while the rows before it are written."""
-
-    values: dict[str, Any]
-    key: str
-    folded: str  # the name folded as its key and search grams start from
-    owner: int | None
-    nodes: tuple[int, ...]
-    rankings: tuple[tuple[str, int, int], ...]
-
-
-@dataclass
-class _Update:
-    enterprise: Enterprise
-    before: dict[str, Any]
-    after: dict[str, Any]
-    nodes: tuple[int, ...] | None
-    rankings: tuple[tuple[str, int, int], ...] | None
 
 
 @dataclass
 class _Data:
-    """An enterprise import's plan: what ``plan`` found for the whole sheet, what the parts
-    checked, and how far the writing has come."""
+    """An enterprise import's plan: what ``plan`` found for the whole sheet, and what the
+    parts checked, for the registry's bulk writer (``services.EnterpriseBulkWrite``)."""
 
-    writer: RowWriter
     # From the whole sheet: each row's target (None: a new record), name key and folded name.
     targets: dict[int, int | None] = field(default_factory=dict)
     keys: dict[int, str] = field(default_factory=dict)
     folded: dict[int, str] = field(default_factory=dict)
     new_rows: int = 0
     default_unit: int | None = None
+    units: frozenset[int] = frozenset()
     # The records to update, with their chain nodes and rankings as they are.
     instances: dict[int, Enterprise] = field(default_factory=dict)
     nodes_of: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     ranks_of: dict[int, list[tuple[str, int, int]]] = field(default_factory=lambda: defaultdict(list))
     field_keys: list[str] = field(default_factory=list)
-    row_keys: list[Any] = field(default_factory=list)  # RowWriter.row's keys: the sheet's
-    creates: list[_Create] = field(default_factory=list)
-    updates: list[_Update] = field(default_factory=list)
-    # Writing: the new rows' ids, how many of them are written, the search-index statements.
-    ids: list[int] = field(default_factory=list)
-    written: int = 0
-    index: search_index.BulkIndex = field(default_factory=lambda: search_index.BulkIndex(connection))
-
-
-def _normalise_former_names(text: str) -> str:
-    return "\n".join(rules.split_former_names(text))
-
-
-def _flags(rankings: Iterable[tuple[str, int, int]]) -> dict[str, bool]:
-    lists = {code for code, _year, _rank in rankings}
-    return {flag: code in lists for flag, code in _FLAGS}
-
-
-def _ranking_texts(rankings: Iterable[tuple[str, int, int]]) -> list[str]:
-    return [f"{code}:{year}:{rank}" for code, year, rank in sorted(rankings)]
+    creates: list[NewEnterprise] = field(default_factory=list)
+    updates: list[EnterpriseChange] = field(default_factory=list)
+    write: EnterpriseBulkWrite | None = None
 
 
 class EnterpriseResource(Resource):
@@ -429,7 +358,7 @@ class EnterpriseResource(Resource):
     sheet_title = "企业"
     # Which record a row means, and whether it duplicates another, depends on these alone:
     # the other columns are checked and written a part at a time.
-    key_columns = frozenset({"id", "credit_code", "name"})
+    key_columns = frozenset({"id", "credit_code", "name", "confirm_not_duplicate"})
 
     # -- lookups ------------------------------------------------------------------------
 
@@ -446,16 +375,11 @@ class EnterpriseResource(Resource):
         }
 
     def template_lists(self, *, user: Any) -> dict[str, Sequence[str]]:
-        from zhaoshang.org.selectors import unit_choices_for
+        from zhaoshang.org.selectors import attributable_units
 
-        units = unit_choices_for(user) if user is not None else None
-        if units is None:
-            from zhaoshang.org.models import Unit
-
-            units = Unit.objects.filter(active=True)
         return {
             "industries": [f"{c} {n}" for c, n in IndustryCode.objects.order_by("code").values_list("code", "name")],
-            "units": list(units.order_by("path").values_list("name", flat=True)),
+            "units": list(attributable_units(user).values_list("name", flat=True)),
             "chain_nodes": [
                 f"{chain}/{node}"
                 for chain, node in ChainNode.objects.order_by(
@@ -468,7 +392,7 @@ class EnterpriseResource(Resource):
 
     def plan(self, rows: list[SheetRow], *, present: frozenset[str], user: Any, scope: Scope, report: Report) -> Plan:
         plan = Plan()
-        data = _Data(RowWriter(Enterprise, timezone.now()))
+        data = _Data()
         plan.data = data
 
         # Credit codes given twice in the file: an error on every row that has it.
@@ -574,60 +498,12 @@ class EnterpriseResource(Resource):
                 for n in numbers:
                     report(n, "id", gettext("Rows %(rows)s change the same enterprise.") % {"rows": text})
 
-        # Near-identical names: among the rows, and against the registry for new ones.
-        # A new row's folded name is kept: its search grams start from it.
-        keys: dict[int, str] = {}
-        folded: dict[int, str] = {}
-        key_rows: dict[str, list[int]] = defaultdict(list)
-        for row in rows:
-            name = row.values.get("name")
-            if name and row.number in targets:
-                folded[row.number] = fold_name = rules.fold_name(name)
-                key = rules.key_of_folded(fold_name)
-                keys[row.number] = key
-                key_rows[key].append(row.number)
-        new_keys = sorted({keys[n] for n, t in targets.items() if t is None and n in keys})
-        registry: dict[str, tuple[int, str]] = {}
-        for key, pk, name, merged in fetch_where_in(
-            Enterprise, "name_key", new_keys, ("name_key", "id", "name", "merged_into_id")
-        ):
-            if merged is None:
-                registry.setdefault(key, (pk, name))
-        for number, target in targets.items():
-            if target is not None or number not in keys:
-                continue
-            key = keys[number]
-            if key in registry:
-                pk, name = registry[key]
-                report(
-                    number,
-                    "name",
-                    gettext(
-                        "A similar enterprise is already in the registry: %(name)s (ID %(id)s). To update it, give its ID or credit code."
-                    )
-                    % {"name": name, "id": pk},
-                )
-            others = [n for n in key_rows[key] if n != number]
-            if others:
-                report(
-                    number,
-                    "name",
-                    gettext("The name is near-identical to the name in row %(rows)s.")
-                    % {"rows": "、".join(str(n) for n in others)},
-                )
-
-        # Recording unit: one the user works in, unless the user sees everything.
-        if not scope.sees_all:
-            working = scope.working_unit_ids
-            data.default_unit = (
-                scope.home_unit_id if scope.home_unit_id in working else (min(working) if working else None)
-            )
-
-        # Records to update, with their chain nodes and rankings, for the change log.
+        # Records to update, with their chain nodes and rankings, for the change log.  Read
+        # locked when the import writes, so that nobody changes them between check and write.
         update_ids = sorted({t for t in targets.values() if t is not None})
         through = Enterprise.chain_nodes.through
         for chunk in chunks(update_ids):
-            data.instances.update((e.pk, e) for e in Enterprise.objects.filter(pk__in=chunk))
+            data.instances.update((e.pk, e) for e in locked_when_writing(Enterprise.objects.filter(pk__in=chunk)))
             for eid, nid in through.objects.filter(enterprise_id__in=chunk).values_list(
                 "enterprise_id", "chainnode_id"
             ):
@@ -637,9 +513,57 @@ class EnterpriseResource(Resource):
             ):
                 data.ranks_of[eid].append((lst, year, rank))
 
+        # The duplicate rule (rules.duplicate_key), as the form applies it: a new row, or a
+        # row that renames a record, whose name has the key of another record in the
+        # registry or of another row of the file, unless the row confirms it is different.
+        # A row's folded name is kept: a new record's search grams start from it.
+        keys: dict[int, str] = {}
+        folded: dict[int, str] = {}
+        key_rows: dict[str, list[int]] = defaultdict(list)
+        checked: dict[int, str] = {}  # row number -> key to check against the registry
+        for row in rows:
+            name = row.values.get("name")
+            if not name or row.number not in targets:
+                continue
+            folded[row.number] = fold_name = rules.fold_name(name)
+            keys[row.number] = key = rules.key_of_folded(fold_name)
+            target = targets[row.number]
+            if row.values.get("confirm_not_duplicate"):
+                continue
+            if target is None or data.instances[target].name_key != key:
+                checked[row.number] = key
+                key_rows[key].append(row.number)
+        registry = duplicates_by_key(checked.values())
+        for number, key in checked.items():
+            target = targets[number]
+            others = [(pk, name) for pk, name in registry.get(key, []) if pk != target]
+            if others:
+                pk, name = others[0]
+                report(
+                    number,
+                    "name",
+                    gettext(
+                        "A similar enterprise is already in the registry: %(name)s (ID %(id)s). To update it, give its ID "
+                        "or credit code; if it is a different enterprise, write 是 in the column 确认非重复."
+                    )
+                    % {"name": name, "id": pk},
+                )
+            same_file = [n for n in key_rows[key] if n != number]
+            if same_file:
+                report(
+                    number,
+                    "name",
+                    gettext(
+                        "The name is near-identical to the name in row %(rows)s; if they are different enterprises, "
+                        "write 是 in the column 确认非重复."
+                    )
+                    % {"rows": "、".join(str(n) for n in same_file)},
+                )
+
+        # Recording unit: one the user may attribute work to (the rule of the form).
+        data.units = attributable_unit_ids(user)
+        data.default_unit = scope.default_unit_id
         data.field_keys = [k for k in _FIELD_ATTNAMES if k in present]
-        at = data.writer.index
-        data.row_keys = data.writer.keys_for({k: at[_FIELD_ATTNAMES[k]] for k in data.field_keys})
         data.targets, data.keys, data.folded = targets, keys, folded
         data.new_rows = sum(1 for t in targets.values() if t is None)
         return plan
@@ -648,13 +572,6 @@ class EnterpriseResource(Resource):
         self, plan: Plan, rows: Sequence[SheetRow], *, present: frozenset[str], user: Any, scope: Scope, report: Report
     ) -> None:
         data: _Data = plan.data
-        if "owner_unit" in present and not scope.sees_all:
-            for row in rows:
-                unit = row.values.get("owner_unit")
-                if unit and unit not in scope.working_unit_ids:
-                    report(
-                        row.number, "owner_unit", gettext("You do not work in this unit; choose one of your own units.")
-                    )
         targets = data.targets
         field_keys = data.field_keys
         for row in rows:
@@ -662,15 +579,19 @@ class EnterpriseResource(Resource):
                 continue
             values = row.values
             target = targets[row.number]
+            unit = values.get("owner_unit")
+            current_unit = data.instances[target].owner_unit_id if target is not None else None
+            if unit and unit != current_unit and unit not in data.units:
+                report(row.number, "owner_unit", gettext("You do not work in this unit; choose one of your own units."))
             nodes = values.get("chain_nodes") if "chain_nodes" in present and "chain_nodes" not in row.failed else None
             ranks = values.get("rankings") if "rankings" in present and "rankings" not in row.failed else None
             if target is None:
                 data.creates.append(
-                    _Create(
+                    NewEnterprise(
                         values,
                         data.keys.get(row.number, ""),
                         data.folded.get(row.number, ""),
-                        values.get("owner_unit") or data.default_unit,
+                        unit or data.default_unit,
                         tuple(nodes or ()),
                         tuple(ranks or ()),
                     )
@@ -684,26 +605,26 @@ class EnterpriseResource(Resource):
             for k in field_keys:
                 if k in values:
                     setattr(enterprise, _FIELD_ATTNAMES[k], values[k])
-            enterprise.former_names = _normalise_former_names(enterprise.former_names)
-            enterprise.name_key = rules.name_key(enterprise.name)
+            enterprise.former_names = rules.normalise_former_names(enterprise.former_names)
+            enterprise.name_key = data.keys.get(row.number) or rules.duplicate_key(enterprise.name)
             enterprise.search_grams = rules.index_text(enterprise.name, enterprise.former_names)
-            if values.get("owner_unit"):
-                enterprise.owner_unit_id = values["owner_unit"]
+            if unit:
+                enterprise.owner_unit_id = unit
             new_ranks = sorted(ranks) if ranks is not None else old_ranks
             if ranks is not None:
-                for flag, value in _flags(new_ranks).items():
+                for flag, value in ranking_flags(new_ranks).items():
                     setattr(enterprise, flag, value)
             new_nodes = sorted(nodes) if nodes is not None else old_nodes
             after = {**snapshot(enterprise), "chain_nodes": new_nodes}
             if new_ranks != old_ranks:
-                before["rankings"] = _ranking_texts(old_ranks)
-                after["rankings"] = _ranking_texts(new_ranks)
+                before["rankings"] = ranking_state(old_ranks)
+                after["rankings"] = ranking_state(new_ranks)
             plan.actions[row.number] = UPDATE
             if after == before:
                 plan.unchanged += 1
                 continue
             data.updates.append(
-                _Update(
+                EnterpriseChange(
                     enterprise,
                     before,
                     after,
@@ -712,109 +633,26 @@ class EnterpriseResource(Resource):
                 )
             )
 
-    # -- writing ------------------------------------------------------------------------
+    # -- writing: the registry's own service, in bulk -----------------------------------
+
+    def _writer(self, plan: Plan, user: Any) -> EnterpriseBulkWrite:
+        data: _Data = plan.data
+        if data.write is None:
+            data.write = EnterpriseBulkWrite(
+                user=user, sheet_keys={k: _FIELD_ATTNAMES[k] for k in data.field_keys}, new_rows=data.new_rows
+            )
+        return data.write
 
     def write_part(self, plan: Plan, *, user: Any) -> None:
-        """The new rows checked since the last part, with their links, rankings and log."""
+        """The new rows checked since the last part."""
         data: _Data = plan.data
-        creates = data.creates[data.written :]
-        if not creates:
-            return
-        writer = data.writer
-        if not data.ids:
-            # Before the first insert, so that no read waits on the writer thread.
-            data.ids = reserve_ids(Enterprise, data.new_rows)
-            for sql, params in data.index.pause():
-                execute(sql, params)
-        part_ids = data.ids[data.written : data.written + len(creates)]
-        data.written += len(creates)
-        at = writer.index
-        row_keys = data.row_keys
-        i_key, i_former, i_owner, i_grams = at["name_key"], at["former_names"], at["owner_unit_id"], at["search_grams"]
-        flag_slots = [(at[flag], code) for flag, code in _FLAGS]
-        links: list[tuple[int, int]] = []
-        rankings: list[tuple[int, str, int, int]] = []
-        entries: list[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]] = []
-        rows: list[list[Any]] = []
-        for pk, create in zip(part_ids, creates, strict=True):
-            # Straight into the table's row: no model instance for a new record.
-            values = create.values
-            row = writer.row(values, row_keys)
-            row[i_key] = create.key
-            former = row[i_former]
-            if former:
-                row[i_former] = former = _normalise_former_names(former)
-            row[i_grams] = rules.index_text_of_folded(create.folded, former)
-            row[i_owner] = create.owner
-            if create.rankings:
-                lists = {code for code, _year, _rank in create.rankings}
-                for i, code in flag_slots:
-                    row[i] = code in lists
-            rows.append(row)
-            if create.nodes:
-                links.extend((pk, node) for node in create.nodes)
-            if create.rankings:
-                rankings.extend((pk, code, year, rank) for code, year, rank in create.rankings)
-            # Given values only, as audit.creation_state keeps them (an empty list is left out).
-            after = writer.creation(row)
-            if create.nodes:
-                after["chain_nodes"] = sorted(create.nodes)
-            if create.rankings:
-                after["rankings"] = _ranking_texts(create.rankings)
-            entries.append((Ref(Enterprise, pk, values["name"]), ChangeAction.CREATE, None, after))
-        writer.insert(part_ids, rows)
-        # The database's full-text index picks the grams up from the rows just written.
-        for sql, params in data.index.index(part_ids[0], part_ids[-1]):
-            execute(sql, params)
-        log_changes(entries, given=True)
-        insert_rows(Enterprise.chain_nodes.through._meta.db_table, ("enterprise_id", "chainnode_id"), links)
-        insert_rows(EnterpriseRanking._meta.db_table, ("enterprise_id", "list", "year", "rank"), rankings)
+        writer = self._writer(plan, user)
+        writer.add(data.creates[writer.written :])
 
     def write(self, plan: Plan, *, user: Any) -> None:
-        """After the parts: the search index's trigger back on, then the updates."""
+        """After the parts: the changes of existing records."""
         data: _Data = plan.data
-        writer = data.writer
-        now = timezone.now()
-        if data.ids:  # the new rows were written, the trigger paused
-            for sql, params in data.index.resume():
-                execute(sql, params)
-        links: list[tuple[int, int]] = []
-        rankings: list[tuple[int, str, int, int]] = []
-        entries: list[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]] = []
-        if data.updates:
-            stamp = writer.stamp
-            columns = [f.column for f in writer.fields if f.name != "created"]
-            attnames = [f.attname for f in writer.fields if f.name != "created"]
-            updates = []
-            for upd in data.updates:
-                upd.enterprise.updated = now
-                updates.append(
-                    [stamp if a == "updated" else getattr(upd.enterprise, a) for a in attnames] + [upd.enterprise.pk]
-                )
-                entries.append(
-                    (
-                        Ref(Enterprise, upd.enterprise.pk, upd.enterprise.name),
-                        ChangeAction.UPDATE,
-                        upd.before,
-                        upd.after,
-                    )
-                )
-            update_rows(Enterprise._meta.db_table, columns, updates)
-            relinked = [u for u in data.updates if u.nodes is not None]
-            delete_where_in(
-                Enterprise.chain_nodes.through._meta.db_table, "enterprise_id", [u.enterprise.pk for u in relinked]
-            )
-            links.extend((u.enterprise.pk, node) for u in relinked for node in u.nodes or ())
-            reranked = [u for u in data.updates if u.rankings is not None]
-            delete_where_in(EnterpriseRanking._meta.db_table, "enterprise_id", [u.enterprise.pk for u in reranked])
-            rankings.extend(
-                (u.enterprise.pk, code, year, rank) for u in reranked for code, year, rank in u.rankings or ()
-            )
-
-        insert_rows(Enterprise.chain_nodes.through._meta.db_table, ("enterprise_id", "chainnode_id"), links)
-        insert_rows(EnterpriseRanking._meta.db_table, ("enterprise_id", "list", "year", "rank"), rankings)
-        log_changes(entries)
-        enterprises_changed([u.enterprise.pk for u in data.updates])
+        self._writer(plan, user).finish(data.updates)
 
     # -- export -------------------------------------------------------------------------
 

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.core.models import BaseModel
+from zhaoshang.core.scoping import (
+    BOARD,
+    CHANGE,
+    CREATE,
+    DELETE,
+    EVERYTHING,
+    EXPORT,
+    IMPORT,
+    MERGE,
+    NOTHING,
+    VIEW,
+)
 from zhaoshang.enterprises import rules
 
 if TYPE_CHECKING:
     from zhaoshang.core.scoping import Action, Scope
+    from zhaoshang.org.models import Unit
 
 
 class IndustryCode(models.Model):
@@ -61,6 +75,15 @@ class IndustryChain(BaseModel):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def scope_q(cls, scope: Scope, action: Action) -> Q | None:
+        # The zone's chains are shared by everyone; coordinators and leaders draw them.
+        if action in (VIEW, EXPORT):
+            return EVERYTHING
+        if action in (CREATE, CHANGE, DELETE):
+            return EVERYTHING if scope.sees_all else NOTHING
+        return NOTHING
+
 
 class ChainNode(BaseModel):
     """A link of an industry chain (upstream, midstream or downstream)."""
@@ -82,6 +105,15 @@ class ChainNode(BaseModel):
     def __str__(self) -> str:
         return f"{self.chain.name} · {self.name}"
 
+    @classmethod
+    def scope_q(cls, scope: Scope, action: Action) -> Q | None:
+        # The zone's chains are shared by everyone; coordinators and leaders draw them.
+        if action in (VIEW, EXPORT):
+            return EVERYTHING
+        if action in (CREATE, CHANGE, DELETE):
+            return EVERYTHING if scope.sees_all else NOTHING
+        return NOTHING
+
 
 class Exchange(models.TextChoices):
     SSE = "SSE", _("Shanghai Stock Exchange")
@@ -99,10 +131,35 @@ class SmeLevel(models.TextChoices):
     MUNICIPAL = "municipal", _("municipal specialised SME")
 
 
+class EnterpriseFields(TypedDict, total=False):
+    """The facts of an enterprise that people give (the form, the import, a command): declared
+    once, here, for the services, forms, imports, exports and history."""
+
+    name: str
+    former_names: str
+    credit_code: str | None
+    registered_capital: Decimal | None
+    hq_province: str
+    hq_city: str
+    industry: IndustryCode | None
+    listing_exchange: str
+    ticker: str
+    is_unicorn: bool
+    is_industry_leader: bool
+    sme_level: str
+    revenue: Decimal | None
+    employees: int | None
+    business_scope: str
+    notes: str
+    owner_unit: Unit | None
+
+
 class Enterprise(BaseModel):
     """An enterprise known to the zone.  The registry is the shared board: every staff
     member sees every enterprise; changing one is for coordinators and the unit that
     recorded it."""
+
+    EDITABLE_FIELDS: tuple[str, ...] = tuple(EnterpriseFields.__annotations__)
 
     # The comparison key and the index text are derived from the names, which the history
     # already shows.
@@ -182,11 +239,20 @@ class Enterprise(BaseModel):
 
     @classmethod
     def scope_q(cls, scope: Scope, action: Action) -> Q | None:
-        if action == "view" or scope.sees_all:
-            return None
-        if not scope.working_unit_ids:
-            return Q(pk__in=[])
-        return Q(owner_unit_id__in=scope.working_unit_ids)
+        # The registry is the shared board: every staff member sees every enterprise.  What
+        # a unit recorded stays that unit's to correct; merging rewrites other units'
+        # references, so it is for coordinators and leaders.
+        if action in (VIEW, EXPORT, BOARD):
+            return EVERYTHING
+        if action in (CREATE, IMPORT):
+            return EVERYTHING if scope.can_write else NOTHING
+        if action == MERGE:
+            return Q(merged_into__isnull=True) if scope.sees_all else NOTHING
+        if action == CHANGE:
+            if scope.sees_all:
+                return EVERYTHING
+            return Q(owner_unit_id__in=scope.working_unit_ids) if scope.working_unit_ids else NOTHING
+        return NOTHING
 
 
 class RankingList(models.TextChoices):
@@ -235,7 +301,13 @@ class EnterpriseContact(BaseModel):
 
     @classmethod
     def scope_q(cls, scope: Scope, action: Action) -> Q | None:
-        if scope.sees_all:
-            return None
-        ids = scope.visible_unit_ids if action == "view" else scope.working_unit_ids
-        return Q(unit_id__in=ids)
+        # A unit's notes on its contacts are its work: seen by the unit's subtree.
+        if action in (VIEW, EXPORT):
+            return EVERYTHING if scope.sees_all else Q(unit_id__in=scope.visible_unit_ids)
+        if action == CREATE:
+            return EVERYTHING if scope.can_write else NOTHING
+        if action in (CHANGE, DELETE):
+            if scope.sees_all:
+                return EVERYTHING
+            return Q(unit_id__in=scope.working_unit_ids) if scope.working_unit_ids else NOTHING
+        return NOTHING

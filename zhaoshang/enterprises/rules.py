@@ -1,4 +1,4 @@
-"""Pure rules of the enterprise registry: name keys, search grams, duplicate likeness.
+"""Pure rules of the enterprise registry: name keys, the duplicate rule, search grams, likeness.
 
 No model is imported here and no query is run, so these are fast in batch (imports)
 and testable without a database.
@@ -121,14 +121,29 @@ def index_text_of_folded(folded: str, former_names: str) -> str:
     return " ".join(sorted(_index_grams(folded, former_names)))
 
 
+def normalise_former_names(text: str) -> str:
+    """Former names as the registry keeps them: one per line, however they were separated."""
+    return "\n".join(split_former_names(text))
+
+
 def split_former_names(text: str) -> list[str]:
     if not text:
         return []
     return [p.strip() for p in re.split(r"[\n;；,，、]+", text or "") if p.strip()]
 
 
+def duplicate_key(name: str) -> str:
+    """The duplicate rule, one for the form, the import and the merge: two enterprises are
+    the same one when their names have the same ``name_key`` (width, case, punctuation and
+    legal form do not tell them apart).  The registry's index on the key answers it for one
+    name or a hundred thousand.  A duplicate may still be recorded when the user confirms it
+    is a different enterprise (the form's tick box, the import's 确认非重复 column)."""
+    return name_key(name)
+
+
 def likeness(a: str, b: str) -> float:
-    """How alike two names are, 0..1, on their keys."""
+    """How alike two names are, 0..1, on their keys.  Not a rule: it ranks the similar
+    names suggested on the merge page and after a new record is saved."""
     ka, kb = name_key(a), name_key(b)
     if not ka or not kb:
         return 0.0
@@ -141,6 +156,7 @@ NEAR_DUPLICATE = 0.88
 
 
 def is_near_duplicate(a: str, b: str) -> bool:
+    """Alike enough to suggest as the same enterprise (see ``likeness``)."""
     return likeness(a, b) >= NEAR_DUPLICATE
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
 
+from zhaoshang.core.tabular.writing import fetch_where_in
+from zhaoshang.core.values import credit_code_problem, normalize_credit_code
 from zhaoshang.enterprises import rules, search_index
 from zhaoshang.enterprises.models import Enterprise
 
@@ -50,8 +55,10 @@ def search_enterprises(qs: QuerySet[Enterprise], term: str) -> QuerySet[Enterpri
     return qs.filter(RawSQL(sql, params, output_field=BooleanField())).filter(confirm)  # noqa: S611
 
 
-def find_duplicates(*, name: str, exclude_id: int | None = None, limit: int = 5) -> list[Enterprise]:
-    """Enterprises whose name is near-identical to ``name`` (same key, or alike)."""
+def similar_enterprises(*, name: str, exclude_id: int | None = None, limit: int = 5) -> list[Enterprise]:
+    """Enterprises whose name is alike ``name`` (same key, or names sharing most grams whose
+    likeness is high): suggestions for the merge page and after a record is saved, not the
+    duplicate rule (``duplicates_by_key``)."""
     key = rules.name_key(name)
     if not key:
         return []
@@ -71,3 +78,82 @@ def find_duplicates(*, name: str, exclude_id: int | None = None, limit: int = 5)
         return []
     out = [e for e in qs.filter(pk__in=cand_ids) if rules.is_near_duplicate(e.name, name)]
     return out[:limit]
+
+
+def duplicates_by_key(keys: Iterable[str], *, exclude_ids: Iterable[int] = ()) -> dict[str, list[tuple[int, str]]]:
+    """The duplicate rule over the registry (``rules.duplicate_key``): for each key, the active
+    enterprises (id, name) that have it.  One query for one key or a hundred thousand."""
+    wanted = sorted({k for k in keys if k})
+    skip = set(exclude_ids)
+    found: dict[str, list[tuple[int, str]]] = {}
+    for key, pk, name, merged in fetch_where_in(
+        Enterprise, "name_key", wanted, ("name_key", "id", "name", "merged_into_id")
+    ):
+        if merged is None and pk not in skip:
+            found.setdefault(key, []).append((pk, name))
+    for matches in found.values():
+        matches.sort()
+    return found
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a typed reference to an enterprise resolved to: its id, or why it did not."""
+
+    enterprise_id: int | None
+    error: str | None = None
+
+
+def resolve_references(texts: Iterable[str]) -> dict[str, Reference]:
+    """Each text that names an enterprise, resolved the same way for the project form and the
+    project import: a registry number ("1024" or "#1024"), a unified social credit code, or
+    the exact name of one enterprise.  A merged record resolves to the one it was merged into;
+    a name that several enterprises share is refused (the credit code tells them apart).
+    Three queries whatever the number of texts."""
+    wanted = {t: t.strip().lstrip("#").strip() for t in texts if t and t.strip()}
+    ids = {t: int(v) for t, v in wanted.items() if v.isascii() and v.isdigit() and 0 < len(v) <= 18}
+    codes = {t: normalize_credit_code(v) for t, v in wanted.items() if t not in ids}
+    codes = {t: c for t, c in codes.items() if credit_code_problem(c) is None}
+    names = {t: v for t, v in wanted.items() if t not in ids and t not in codes}
+    by_id: dict[int, int] = {}
+    for pk, merged in fetch_where_in(Enterprise, "id", sorted(set(ids.values())), ("id", "merged_into_id")):
+        by_id[pk] = merged or pk
+    by_code: dict[str, int] = {}
+    for code, pk, merged in fetch_where_in(
+        Enterprise, "credit_code", sorted(set(codes.values())), ("credit_code", "id", "merged_into_id")
+    ):
+        by_code[code] = merged or pk
+    by_name: dict[str, list[int]] = {}
+    keys = {rules.name_key(n) for n in names.values()}
+    texts_by_name = set(names.values())
+    for pk, name, merged in fetch_where_in(Enterprise, "name_key", sorted(keys), ("id", "name", "merged_into_id")):
+        if merged is None and name in texts_by_name:
+            by_name.setdefault(name, []).append(pk)
+    out: dict[str, Reference] = {}
+    for text, value in wanted.items():
+        found: int | None = None
+        if text in ids:
+            found = by_id.get(ids[text])
+        elif text in codes:
+            found = by_code.get(codes[text])
+        else:
+            matches = by_name.get(names[text], [])
+            if len(matches) > 1:
+                out[text] = Reference(
+                    None,
+                    _("Several enterprises are named “%(value)s”; give the credit code instead.") % {"value": value},
+                )
+                continue
+            found = matches[0] if matches else None
+        if found is None:
+            out[text] = Reference(
+                None,
+                _(
+                    "No enterprise with the number, credit code or name “%(value)s” is in the registry. Add it to the "
+                    "registry first, or leave this empty and give the investor's name."
+                )
+                % {"value": value},
+            )
+        else:
+            out[text] = Reference(found)
+    return out

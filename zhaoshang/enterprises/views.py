@@ -1,4 +1,5 @@
-"""Views of the enterprise registry: thin, through selectors, services and restrict()."""
+"""Views of the enterprise registry: thin; rows through ``restrict``, actions asked of ``may``
+(what to show) and decided by the services (``require``)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,24 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhaoshang.core.audit import history_for
+from zhaoshang.core.editing import StaleEdit
+from zhaoshang.core.forms import apply_errors, error_text
 from zhaoshang.core.paging import peek_page
-from zhaoshang.core.scoping import get_restricted_or_404, scope_for
+from zhaoshang.core.scoping import BOARD, CHANGE, CREATE, EXPORT, MERGE, VIEW, get_restricted_or_404, may
+from zhaoshang.core.tabular.export import export_response
 from zhaoshang.enterprises import services
 from zhaoshang.enterprises.filtersets import EnterpriseFilter
 from zhaoshang.enterprises.forms import ContactForm, EnterpriseForm, MergeForm, RankingForm
 from zhaoshang.enterprises.models import ChainNode, Enterprise, EnterpriseContact, IndustryChain
-from zhaoshang.enterprises.selectors import active_enterprises, find_duplicates
-from zhaoshang.org.selectors import unit_choices_for
+from zhaoshang.enterprises.selectors import active_enterprises, similar_enterprises
+from zhaoshang.org.selectors import attributable_units
 
 LIST_COLUMNS = (
     "id",
@@ -43,9 +48,10 @@ LIST_COLUMNS = (
 )
 
 
-def working_units(enterprise_ids: list[int]) -> dict[int, list[str]]:
-    """Which units are working each enterprise (open, non-confidential projects): the shared
-    board shows this to all staff so that units stop chasing the same target blind."""
+def working_units(user: Any, enterprise_ids: list[int]) -> dict[int, list[str]]:
+    """Which units are working each enterprise (open projects the user may see on the shared
+    board: every non-confidential one, and the confidential ones the user may see): all staff
+    see this, so that units stop chasing the same target blind."""
     from zhaoshang.projects.models import Project
     from zhaoshang.projects.rules import ALL_STAGES, OPEN_STAGES
 
@@ -53,7 +59,8 @@ def working_units(enterprise_ids: list[int]) -> dict[int, list[str]]:
     # Written as "not closed" so that the planner starts from the enterprise index (a few
     # rows) rather than from the stage index (most of the pipeline).
     rows = (
-        Project.objects.filter(enterprise_id__in=enterprise_ids, confidential=False)
+        Project.objects.restrict(user, BOARD)
+        .filter(enterprise_id__in=enterprise_ids)
         .exclude(stage__in=closed)
         .order_by()  # no default ordering, or DISTINCT would count each project apart
         .values_list("enterprise_id", "lead_unit__name")
@@ -65,8 +72,8 @@ def working_units(enterprise_ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
-def filtered_enterprises(request: HttpRequest) -> tuple[EnterpriseFilter, Any]:
-    base = active_enterprises().restrict(request.user, "view").select_related("industry").only(*LIST_COLUMNS)
+def filtered_enterprises(request: HttpRequest, action: str = VIEW) -> tuple[EnterpriseFilter, Any]:
+    base = active_enterprises().restrict(request.user, action).select_related("industry").only(*LIST_COLUMNS)
     f = EnterpriseFilter(request.GET or None, queryset=base)
     qs = f.qs if f.is_bound and f.is_valid() else base
     return f, qs.order_by("-id")
@@ -76,23 +83,21 @@ def filtered_enterprises(request: HttpRequest) -> tuple[EnterpriseFilter, Any]:
 def enterprise_list(request: HttpRequest) -> HttpResponse:
     f, qs = filtered_enterprises(request)
     page = peek_page(request, qs)
-    units = working_units([e.pk for e in page.items]) if page.items else {}
+    units = working_units(request.user, [e.pk for e in page.items]) if page.items else {}
     for e in page.items:
         e.working_units = units.get(e.pk, [])
     return render(
         request,
         "enterprises/list.html",
-        {"filter": f, "page": page, "can_write": scope_for(request.user).can_write},
+        {"filter": f, "page": page, "can_write": may(request.user, CREATE, Enterprise)},
     )
 
 
 @login_required
 def enterprise_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    from zhaoshang.core.tabular.export import export_response
-
-    if fmt not in ("xlsx", "csv"):
+    if fmt not in ("xlsx", "csv") or not may(request.user, EXPORT, Enterprise):
         raise PermissionDenied
-    _f, qs = filtered_enterprises(request)
+    _f, qs = filtered_enterprises(request, EXPORT)
     return export_response(resource="enterprises", queryset=qs, fmt=fmt)
 
 
@@ -103,29 +108,27 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     from zhaoshang.projects.models import Project
 
+    user = request.user
     projects = (
-        Project.objects.restrict(request.user, "view")
-        .filter(enterprise=enterprise)
-        .select_related("lead_unit")
-        .order_by("-id")
+        Project.objects.restrict(user, VIEW).filter(enterprise=enterprise).select_related("lead_unit").order_by("-id")
     )
-    can_change = Enterprise.objects.restrict(request.user, "change").filter(pk=pk).exists()
     return render(
         request,
         "enterprises/detail.html",
         {
             "e": enterprise,
             "projects": projects,
-            "working_units": working_units([enterprise.pk]).get(enterprise.pk, []),
+            "working_units": working_units(user, [enterprise.pk]).get(enterprise.pk, []),
             "rankings": enterprise.rankings.all(),
             "nodes": enterprise.chain_nodes.select_related("chain"),
-            "contacts": EnterpriseContact.objects.restrict(request.user, "view")
+            "contacts": EnterpriseContact.objects.restrict(user, VIEW)
             .filter(enterprise=enterprise)
             .select_related("unit"),
             "history": history_for(enterprise),
-            "can_change": can_change,
-            "can_write": scope_for(request.user).can_write,
-            "is_coordinator": scope_for(request.user).sees_all,
+            "can_change": may(user, CHANGE, enterprise),
+            "can_create_project": may(user, CREATE, Project),
+            "can_add_contact": may(user, CREATE, EnterpriseContact),
+            "can_merge": may(user, MERGE, enterprise),
             "ranking_form": RankingForm(),
             "contact_form": ContactForm(),
         },
@@ -133,57 +136,23 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _form_data(form: EnterpriseForm) -> tuple[dict[str, Any], Any]:
-    data = {k: v for k, v in form.cleaned_data.items() if k not in ("chain_nodes", "confirm_not_duplicate")}
+    data = {k: v for k, v in form.cleaned_data.items() if k in Enterprise.EDITABLE_FIELDS}
     return data, form.cleaned_data.get("chain_nodes") or []
-
-
-def _apply_errors(form: EnterpriseForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errs in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
 def enterprise_create(request: HttpRequest) -> HttpResponse:
-    scope = scope_for(request.user)
-    if not scope.can_write:
+    if not may(request.user, CREATE, Enterprise):
         raise PermissionDenied
-    units = unit_choices_for(request.user)
-    form = EnterpriseForm(request.POST or None, units=units, initial={"owner_unit": scope.home_unit_id})
+    units = attributable_units(request.user)
+    form = EnterpriseForm(request.POST or None, units=units, initial={"owner_unit": units.first()})
     candidates: list[Enterprise] = []
     if request.method == "POST" and form.is_valid():
         data, nodes = _form_data(form)
         try:
             e = services.enterprise_create(
-                data=data, chain_nodes=nodes, confirm_not_duplicate=form.cleaned_data["confirm_not_duplicate"]
-            )
-        except services.PossibleDuplicate as exc:
-            candidates = exc.candidates
-            form.add_error(None, exc.messages)
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("Enterprise %(name)s added to the registry.") % {"name": e.name})
-            return redirect("enterprises:detail", pk=e.pk)
-    return render(request, "enterprises/form.html", {"form": form, "candidates": candidates, "creating": True})
-
-
-@login_required
-def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    enterprise = get_restricted_or_404(Enterprise.objects.all(), request.user, "change", pk=pk)
-    form = EnterpriseForm(
-        request.POST or None, instance=enterprise, units=unit_choices_for(request.user) | _one_unit(enterprise)
-    )
-    candidates: list[Enterprise] = []
-    if request.method == "POST" and form.is_valid():
-        data, nodes = _form_data(form)
-        fresh = Enterprise.objects.get(pk=pk)  # the form mutated ``enterprise``; the service diffs from the DB state
-        try:
-            services.enterprise_update(
-                enterprise=fresh,
-                data=data,
+                user=request.user,
+                data=data,  # type: ignore[arg-type]
                 chain_nodes=nodes,
                 confirm_not_duplicate=form.cleaned_data["confirm_not_duplicate"],
             )
@@ -191,78 +160,116 @@ def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
             candidates = exc.candidates
             form.add_error(None, exc.messages)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Enterprise %(name)s added to the registry.") % {"name": e.name})
+            similar = similar_enterprises(name=e.name, exclude_id=e.pk)
+            if similar:
+                messages.info(
+                    request,
+                    _("Names alike in the registry: %(names)s. If one is the same enterprise, merge them.")
+                    % {"names": "、".join(s.name for s in similar)},
+                )
+            return redirect("enterprises:detail", pk=e.pk)
+    return render(request, "enterprises/form.html", {"form": form, "candidates": candidates, "creating": True})
+
+
+@login_required
+def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    enterprise = get_restricted_or_404(Enterprise.objects.all(), request.user, CHANGE, pk=pk)
+    units = attributable_units(request.user, keep=enterprise.owner_unit_id)
+    form = EnterpriseForm(request.POST or None, instance=enterprise, units=units)
+    candidates: list[Enterprise] = []
+    if request.method == "POST" and form.is_valid():
+        data, nodes = _form_data(form)
+        # The form set its values on ``enterprise``; the service reads the stored record.
+        stored = Enterprise.objects.get(pk=pk)
+        try:
+            services.enterprise_update(
+                user=request.user,
+                enterprise=stored,
+                data=data,  # type: ignore[arg-type]
+                chain_nodes=nodes,
+                confirm_not_duplicate=form.cleaned_data["confirm_not_duplicate"],
+                revision=form.started_at(),
+            )
+        except StaleEdit as exc:
+            form, both = form.rebased(exc.current, units=units)
+            messages.warning(request, exc.message)
+            if both:
+                messages.warning(
+                    request,
+                    _(
+                        "Changed by both of you: %(fields)s. Your values are shown; check them against the history below."
+                    )
+                    % {"fields": "、".join(both)},
+                )
+        except services.PossibleDuplicate as exc:
+            candidates = exc.candidates
+            form.add_error(None, exc.messages)
+        except ValidationError as exc:
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("enterprises:detail", pk=pk)
-    return render(request, "enterprises/form.html", {"form": form, "candidates": candidates, "e": enterprise})
-
-
-def _one_unit(enterprise: Enterprise) -> Any:
-    from zhaoshang.org.models import Unit
-
-    return Unit.objects.filter(pk=enterprise.owner_unit_id or 0)
+    return render(
+        request,
+        "enterprises/form.html",
+        {"form": form, "candidates": candidates, "e": enterprise, "history": history_for(enterprise)},
+    )
 
 
 @login_required
 def enterprise_merge(request: HttpRequest, pk: int) -> HttpResponse:
-    if not scope_for(request.user).sees_all:
-        raise PermissionDenied
-    absorb = get_restricted_or_404(active_enterprises(), request.user, "change", pk=pk)
+    absorb = get_restricted_or_404(active_enterprises(), request.user, MERGE, pk=pk)
     form = MergeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        keep = get_restricted_or_404(active_enterprises(), request.user, "change", pk=form.cleaned_data["keep"])
+        keep = get_restricted_or_404(active_enterprises(), request.user, MERGE, pk=form.cleaned_data["keep"])
         try:
-            services.enterprise_merge(keep=keep, absorb=absorb)
+            services.enterprise_merge(user=request.user, keep=keep, absorb=absorb)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
             messages.success(request, _("%(a)s was merged into %(b)s.") % {"a": absorb.name, "b": keep.name})
             return redirect("enterprises:detail", pk=keep.pk)
-    return render(
-        request,
-        "enterprises/merge.html",
-        {"e": absorb, "form": form, "candidates": find_duplicates(name=absorb.name, exclude_id=absorb.pk)},
-    )
+    similar = [e.pk for e in similar_enterprises(name=absorb.name, exclude_id=absorb.pk)]
+    candidates = Enterprise.objects.restrict(request.user, MERGE).filter(pk__in=similar)
+    return render(request, "enterprises/merge.html", {"e": absorb, "form": form, "candidates": candidates})
 
 
 @login_required
 @require_POST
 def ranking_add(request: HttpRequest, pk: int) -> HttpResponse:
-    enterprise = get_restricted_or_404(Enterprise.objects.all(), request.user, "change", pk=pk)
+    enterprise = get_restricted_or_404(Enterprise.objects.all(), request.user, CHANGE, pk=pk)
     form = RankingForm(request.POST)
     if form.is_valid():
-        services.ranking_set(enterprise=enterprise, **form.cleaned_data)
-        messages.success(request, _("Ranking saved."))
+        try:
+            services.ranking_set(user=request.user, enterprise=enterprise, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, _("The ranking was not saved: %(errors)s") % {"errors": error_text(exc)})
+        else:
+            messages.success(request, _("Ranking saved."))
     else:
-        messages.error(
-            request,
-            _("The ranking was not saved: %(errors)s")
-            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
-        )
+        messages.error(request, _("The ranking was not saved: %(errors)s") % {"errors": error_text(form)})
     return redirect("enterprises:detail", pk=pk)
 
 
 @login_required
 @require_POST
 def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
-    enterprise = get_restricted_or_404(Enterprise.objects.all(), request.user, "view", pk=pk)
-    scope = scope_for(request.user)
-    unit_id = scope.home_unit_id
-    if not scope.can_write or unit_id is None:
+    enterprise = get_restricted_or_404(Enterprise.objects.all(), request.user, VIEW, pk=pk)
+    if not may(request.user, CREATE, EnterpriseContact):
         raise PermissionDenied
     form = ContactForm(request.POST)
     if form.is_valid():
-        from zhaoshang.org.models import Unit
-
-        services.contact_create(enterprise=enterprise, unit=Unit.objects.get(pk=unit_id or 0), data=form.cleaned_data)
-        messages.success(request, _("Contact saved."))
+        try:
+            services.contact_create(user=request.user, enterprise=enterprise, data=form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, _("The contact was not saved: %(errors)s") % {"errors": error_text(exc)})
+        else:
+            messages.success(request, _("Contact saved."))
     else:
-        messages.error(
-            request,
-            _("The contact was not saved: %(errors)s")
-            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
-        )
+        messages.error(request, _("The contact was not saved: %(errors)s") % {"errors": error_text(form)})
     return redirect("enterprises:detail", pk=pk)
 
 
@@ -275,24 +282,26 @@ def chain_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def chain_detail(request: HttpRequest, pk: int) -> HttpResponse:
     chain = get_restricted_or_404(IndustryChain.objects.all(), request.user, pk=pk)
-    nodes = list(ChainNode.objects.filter(chain=chain).order_by("segment", "sort_order"))
-    from django.db.models import Count
-
+    nodes = list(ChainNode.objects.restrict(request.user).filter(chain=chain).order_by("segment", "sort_order"))
     counts = dict(
-        ChainNode.objects.filter(chain=chain, enterprises__merged_into__isnull=True)
+        ChainNode.objects.restrict(request.user)
+        .filter(chain=chain, enterprises__merged_into__isnull=True)
         .annotate(n=Count("enterprises"))
         .values_list("id", "n")
     )
     through = Enterprise.chain_nodes.through
-    sample: dict[int, list[Any]] = defaultdict(list)
-    for row in (
-        through.objects.filter(chainnode__chain=chain).select_related("enterprise").order_by("-enterprise_id")[:300]
+    sample: dict[int, list[int]] = defaultdict(list)
+    for node_id, enterprise_id in (
+        through.objects.filter(chainnode__chain=chain, enterprise__merged_into__isnull=True)
+        .order_by("-enterprise_id")
+        .values_list("chainnode_id", "enterprise_id")[:300]
     ):
-        if len(sample[row.chainnode_id]) < 8:
-            sample[row.chainnode_id].append(row.enterprise)
+        if len(sample[node_id]) < 8:
+            sample[node_id].append(enterprise_id)
+    shown = Enterprise.objects.restrict(request.user).in_bulk([e for ids in sample.values() for e in ids])
     segments: dict[str, list[Any]] = {"upstream": [], "midstream": [], "downstream": []}
     for node in nodes:
         node.enterprise_count = counts.get(node.pk, 0)
-        node.sample = sample.get(node.pk, [])
+        node.sample = [shown[e] for e in sample.get(node.pk, []) if e in shown]
         segments.setdefault(node.segment, []).append(node)
     return render(request, "enterprises/chain_detail.html", {"chain": chain, "segments": segments})

@@ -14,21 +14,40 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.core.models import BaseModel
-from zhaoshang.core.scoping import RestrictedQuerySet
+from zhaoshang.core.scoping import (
+    CHANGE,
+    CREATE,
+    EVERYTHING,
+    EXPORT,
+    NOTHING,
+    OPINE,
+    RATE,
+    VIEW,
+    RestrictedQuerySet,
+)
 from zhaoshang.evaluation import rules
 
 if TYPE_CHECKING:
     from zhaoshang.core.scoping import Action, Scope
 
 
-def _via_project(scope: Scope, action: Action) -> Q | None:
-    """Rows about a project are seen and changed by whoever may see or change the project."""
+def _via_project(scope: Scope, action: Action, path: str = "project") -> Q | None:
+    """Rows about a project follow the project's rule for the same action."""
     from zhaoshang.projects.models import Project
 
     q = Project.scope_q(scope, action)
-    if q is None:
-        return None
-    return Q(project__in=Project.objects.filter(q).values("pk"))
+    if q is None or q is NOTHING:
+        return q
+    return Q(**{f"{path}__in": Project.objects.filter(q).values("pk")})
+
+
+def _scheme_rule(scope: Scope, action: Action) -> Q | None:
+    # The scheme is read by every staff member; coordinators and leaders write new versions.
+    if action in (VIEW, EXPORT):
+        return EVERYTHING
+    if action in (CREATE, CHANGE):
+        return EVERYTHING if scope.sees_all else NOTHING
+    return NOTHING
 
 
 class Grade(models.TextChoices):
@@ -50,6 +69,10 @@ class Scheme(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def scope_q(cls, scope: Scope, action: Action) -> Q | None:
+        return _scheme_rule(scope, action)
 
 
 class SchemeVersion(BaseModel):
@@ -118,6 +141,10 @@ class SchemeVersion(BaseModel):
         items: list[Any] = [*spec.indicators, *spec.vetoes, *spec.thresholds]
         return {i.key: (i.name_en if english else i.name_zh) for i in items}
 
+    @classmethod
+    def scope_q(cls, scope: Scope, action: Action) -> Q | None:
+        return _scheme_rule(scope, action)
+
 
 class Score(models.Model):
     """A project's current score, with the version it used.  Derived data, recomputed
@@ -152,7 +179,8 @@ class Score(models.Model):
 
     @classmethod
     def scope_q(cls, scope: Scope, action: Action) -> Q | None:
-        return _via_project(scope, action)
+        # Derived data: seen with the project, written only by the scoring itself.
+        return _via_project(scope, action) if action in (VIEW, EXPORT) else NOTHING
 
 
 class FastTrack(BaseModel):
@@ -180,7 +208,11 @@ class FastTrack(BaseModel):
 
     @classmethod
     def scope_q(cls, scope: Scope, action: Action) -> Q | None:
-        return _via_project(scope, action)
+        if action == VIEW:
+            return _via_project(scope, VIEW)
+        if action == CREATE:  # confirmed by whoever may run the rating procedure
+            return _via_project(scope, RATE)
+        return NOTHING
 
 
 class Opinion(models.TextChoices):
@@ -241,7 +273,22 @@ class ReviewMeeting(BaseModel):
 
     @classmethod
     def scope_q(cls, scope: Scope, action: Action) -> Q | None:
-        return _via_project(scope, action)
+        if action == VIEW:
+            return _via_project(scope, VIEW)
+        if action in (CREATE, RATE):  # convene, decide: the rating procedure
+            return _via_project(scope, RATE)
+        if action == OPINE:
+            # A member records their own opinion on a meeting of a project they may see; the
+            # coordinator may record one on a member's behalf.
+            seen = _via_project(scope, VIEW)
+            # By subquery: a join on the members would repeat the meeting once per member.
+            own = Q(pk__in=cls.members.through.objects.filter(user_id=scope.user_id or 0).values("reviewmeeting_id"))
+            rate = _via_project(scope, RATE)
+            mine = own if seen is None else own & seen  # type: ignore[operator]
+            if rate is NOTHING:
+                return mine
+            return EVERYTHING if rate is None else mine | rate  # type: ignore[operator]
+        return NOTHING
 
 
 class ReviewOpinion(BaseModel):
@@ -262,6 +309,10 @@ class ReviewOpinion(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.member}: {self.get_opinion_display()}"
+
+    @classmethod
+    def scope_q(cls, scope: Scope, action: Action) -> Q | None:
+        return _via_project(scope, VIEW, "meeting__project") if action == VIEW else NOTHING
 
 
 class ProjectCondition(BaseModel):
@@ -298,4 +349,14 @@ class ProjectCondition(BaseModel):
 
     @classmethod
     def scope_q(cls, scope: Scope, action: Action) -> Q | None:
-        return _via_project(scope, action)
+        if action == VIEW:
+            return _via_project(scope, VIEW)
+        if action == CHANGE:
+            # Ticked off by whoever may change the project, or run its rating procedure.
+            change, rate = _via_project(scope, CHANGE), _via_project(scope, RATE)
+            if change is None or rate is None:
+                return EVERYTHING
+            if change is NOTHING:
+                return rate
+            return change if rate is NOTHING else change | rate  # type: ignore[operator]
+        return NOTHING

@@ -119,8 +119,9 @@ def active_version() -> SchemeVersion | None:
     return SchemeVersion.objects.select_related("scheme").filter(active=True).order_by("-created").first()
 
 
-def versions() -> QuerySet[SchemeVersion]:
-    return SchemeVersion.objects.select_related("scheme", "created_by").order_by("-number")
+def versions(user: Any) -> Any:
+    """The scheme's versions the user may see, newest first."""
+    return SchemeVersion.objects.restrict(user).select_related("scheme", "created_by").order_by("-number")
 
 
 # -- the rating procedure ---------------------------------------------------------------------

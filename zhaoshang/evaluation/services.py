@@ -27,8 +27,9 @@ from django.utils.translation import gettext_lazy
 
 from zhaoshang.core.audit import attributed, record_change, snapshot
 from zhaoshang.core.bulk import insert_rows, pipelined_inserts
+from zhaoshang.core.editing import bump
 from zhaoshang.core.models import ChangeAction
-from zhaoshang.core.scoping import scope_for
+from zhaoshang.core.scoping import CHANGE, CREATE, OPINE, RATE, may, person, require
 from zhaoshang.evaluation import rules, selectors
 from zhaoshang.evaluation.models import (
     Decision,
@@ -50,12 +51,6 @@ CHUNK = 5000
 def default_scheme_data() -> dict[str, Any]:
     """The default scheme shipped with the app (also loaded by the data migration)."""
     return json.loads(DEFAULT_SCHEME_FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-
-def _require_coordinator(user: Any, message: str) -> None:
-    scope = scope_for(user)
-    if not (scope.is_coordinator or scope.is_leader):
-        raise PermissionDenied(message)
 
 
 # -- schemes ----------------------------------------------------------------------------------
@@ -132,7 +127,7 @@ def scheme_version_create(
     Only coordinators and leaders may.  Refused, with every problem listed and nothing
     changed, when the weights do not add up to 100, the grade bounds are not ordered, or a
     criterion is malformed."""
-    _require_coordinator(user, _("Only coordinators and leaders may change the scoring scheme."))
+    require(user, CREATE, SchemeVersion, _("Only coordinators and leaders may change the scoring scheme."))
     errors = _version_errors(
         indicators=indicators,
         vetoes=vetoes,
@@ -163,7 +158,7 @@ def scheme_version_create(
         grade_b=b,
         grade_c=c,
         note=note.strip(),
-        created_by=user if getattr(user, "is_authenticated", False) else None,
+        created_by=person(user),
         active=True,
     )
     version.full_clean()
@@ -366,17 +361,17 @@ def fast_track_errors(project: Any) -> list[str]:
 @transaction.atomic
 def fast_track_confirm(*, project: Any, user: Any) -> FastTrack:
     """A coordinator confirms in one click that an eligible project skips the review meeting."""
-    _require_coordinator(user, _("Only coordinators and leaders may confirm a fast track."))
     from zhaoshang.projects.models import Project
 
     locked = Project.objects.select_for_update().get(pk=project.pk)
+    require(user, RATE, locked, _("Only coordinators and leaders may confirm a fast track."))
     errors = fast_track_errors(locked)
     if errors:
         raise ValidationError(errors)
     score = Score.objects.get(project_id=locked.pk)
     track = FastTrack(
         project=locked,
-        confirmed_by=user,
+        confirmed_by=person(user),
         confirmed_at=timezone.now(),
         total=score.total,
         grade=score.grade,
@@ -393,13 +388,13 @@ def fast_track_confirm(*, project: Any, user: Any) -> FastTrack:
 @transaction.atomic
 def meeting_create(*, project: Any, user: Any, date: dt.date, members: Sequence[Any]) -> ReviewMeeting:
     """Convene a review meeting (联审会) on a project at review, with its members."""
-    _require_coordinator(user, _("Only coordinators and leaders may convene a review meeting."))
+    require(user, RATE, project, _("Only coordinators and leaders may convene a review meeting."))
     if project.stage != pipeline.REVIEW:
         raise ValidationError(_("A review meeting is held for a project at review."))
     people = {m.pk: m for m in members if m is not None}
     if not people:
         raise ValidationError(_("A review meeting needs at least one member."))
-    meeting = ReviewMeeting(project=project, date=date, created_by=user)
+    meeting = ReviewMeeting(project=project, date=date, created_by=person(user))
     meeting.full_clean()
     meeting.save()
     meeting.members.set(list(people.values()))
@@ -413,10 +408,10 @@ def meeting_create(*, project: Any, user: Any, date: dt.date, members: Sequence[
 def opinion_set(*, meeting: ReviewMeeting, member: Any, user: Any, opinion: str, conditions: str = "") -> ReviewOpinion:
     """Record (or change, until the decision) a member's opinion.  A member records their
     own; the coordinator may record one on a member's behalf."""
-    scope = scope_for(user)
-    if getattr(user, "pk", None) != member.pk and not (scope.is_coordinator or scope.is_leader):
-        raise PermissionDenied(_("A member records their own opinion."))
     meeting = ReviewMeeting.objects.select_for_update().get(pk=meeting.pk)
+    require(user, OPINE, meeting, _("A member records their own opinion."))
+    if getattr(user, "pk", None) != member.pk and not may(user, RATE, meeting):
+        raise PermissionDenied(_("A member records their own opinion."))
     if meeting.is_decided:
         raise ValidationError(_("The meeting has decided; opinions can no longer change."))
     if not meeting.members.filter(pk=member.pk).exists():
@@ -444,8 +439,8 @@ def meeting_decide(
 ) -> ReviewMeeting:
     """Record the meeting's decision once every member has given an opinion.  The conditions
     of an approval with conditions (one per line) become follow-up items on the project."""
-    _require_coordinator(user, _("Only coordinators and leaders may record a review decision."))
     meeting = ReviewMeeting.objects.select_for_update().select_related("project").get(pk=meeting.pk)
+    require(user, RATE, meeting, _("Only coordinators and leaders may record a review decision."))
     if meeting.is_decided:
         raise ValidationError(_("The meeting has already decided."))
     errors: list[str] = []
@@ -466,7 +461,7 @@ def meeting_decide(
     meeting.decision = decision
     meeting.decision_reason = reason.strip()
     meeting.conditions = "\n".join(lines) if decision == Decision.APPROVED_WITH_CONDITIONS else ""
-    meeting.decided_by = user
+    meeting.decided_by = person(user)
     meeting.decided_at = timezone.now()
     meeting.save(update_fields=["decision", "decision_reason", "conditions", "decided_by", "decided_at", "updated"])
     record_change(meeting, action=ChangeAction.UPDATE, before=before, message=_("review decision"))
@@ -480,17 +475,14 @@ def meeting_decide(
 @transaction.atomic
 def condition_done(*, condition: ProjectCondition, user: Any, done: bool = True) -> ProjectCondition:
     """Mark a follow-up condition as met (or reopen it)."""
-    from zhaoshang.projects.models import Project
-
-    scope = scope_for(user)
-    may_change = Project.objects.restrict(user, "change").filter(pk=condition.project_id).exists()
-    if not (may_change or scope.is_coordinator or scope.is_leader):
-        raise PermissionDenied(_("You may not change this project's conditions."))
+    condition = ProjectCondition.objects.select_for_update().get(pk=condition.pk)
+    require(user, CHANGE, condition, _("You may not change this project's conditions."))
     before = snapshot(condition)
     condition.done = done
-    condition.done_by = user if done else None
+    condition.done_by = person(user) if done else None
     condition.done_at = timezone.now() if done else None
-    condition.save(update_fields=["done", "done_by", "done_at", "updated"])
+    bump(condition)
+    condition.save(update_fields=["done", "done_by", "done_at", "updated", "revision"])
     record_change(condition, action=ChangeAction.UPDATE, before=before)
     return condition
 

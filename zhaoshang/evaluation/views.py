@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from zhaoshang.core.forms import error_text
 from zhaoshang.core.paging import peek_page
-from zhaoshang.core.scoping import get_restricted_or_404, scope_for
+from zhaoshang.core.scoping import CREATE, RATE, get_restricted_or_404, may
 from zhaoshang.evaluation import rules, selectors, services
 from zhaoshang.evaluation.filtersets import RankingFilter
 from zhaoshang.evaluation.forms import DecisionForm, MeetingForm, OpinionForm, SchemeVersionForm
@@ -30,13 +31,8 @@ PER_PAGE = 50
 COMPARE_MAX = 8
 
 
-def _coordinates(user: Any) -> bool:
-    scope = scope_for(user)
-    return scope.is_coordinator or scope.is_leader
-
-
 def _errors(exc: ValidationError) -> str:
-    return "；".join(exc.messages)
+    return error_text(exc)
 
 
 # -- what a score says, for the pages ----------------------------------------------------------
@@ -99,7 +95,7 @@ def score_view(
 def project_panel(request: HttpRequest, project: Any, can_change: bool) -> str:
     """Score, grade, contributions, vetoes, caps, hints, radar, and the rating procedure."""
     score = Score.objects.filter(project_id=project.pk).select_related("version").first()
-    coordinates = _coordinates(request.user)
+    coordinates = may(request.user, RATE, project)
     procedure = selectors.procedure_of(project.pk)
     meetings = list(
         ReviewMeeting.objects.filter(project_id=project.pk)
@@ -170,7 +166,7 @@ def meeting_create(request: HttpRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
     form = MeetingForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+        messages.error(request, error_text(form))
         return _back(pk)
     try:
         services.meeting_create(
@@ -198,7 +194,7 @@ def opinion(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
     form = OpinionForm(request.POST, members=meeting.members.all())
     if not form.is_valid():
-        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+        messages.error(request, error_text(form))
         return _back(meeting.project_id)
     try:
         services.opinion_set(
@@ -223,7 +219,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "；".join(str(e) for errs in form.errors.values() for e in errs))
+        messages.error(request, error_text(form))
         return _back(meeting.project_id)
     try:
         services.meeting_decide(
@@ -416,7 +412,11 @@ def _scheme_page(request: HttpRequest, version: SchemeVersion | None) -> HttpRes
     return render(
         request,
         "evaluation/scheme.html",
-        {**_version_context(version), "versions": selectors.versions(), "can_edit": _coordinates(request.user)},
+        {
+            **_version_context(version),
+            "versions": selectors.versions(request.user),
+            "can_edit": may(request.user, CREATE, SchemeVersion),
+        },
     )
 
 
@@ -427,13 +427,13 @@ def scheme(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def scheme_version(request: HttpRequest, number: int) -> HttpResponse:
-    return _scheme_page(request, selectors.versions().filter(number=number).first())
+    return _scheme_page(request, selectors.versions(request.user).filter(number=number).first())
 
 
 @login_required
 def scheme_edit(request: HttpRequest) -> HttpResponse:
     """A new version of the scheme (coordinators and leaders); saving re-scores every project."""
-    if not _coordinates(request.user):
+    if not may(request.user, CREATE, SchemeVersion):
         raise PermissionDenied
     current = selectors.active_version()
     if current is None:

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.core.models import BaseModel
+from zhaoshang.core.scoping import ATTRIBUTE, CHANGE, CREATE, DELETE, EVERYTHING, EXPORT, NOTHING, VIEW
 
 if TYPE_CHECKING:
     from zhaoshang.core.scoping import Action, Scope
@@ -69,10 +70,17 @@ class Unit(BaseModel):
 
     @classmethod
     def scope_q(cls, scope: Scope, action: Action) -> Q | None:
-        # The organisation chart is public to staff; only coordinators change it.
-        if action == "view" or scope.is_coordinator:
-            return None
-        return Q(pk__in=[])
+        # The organisation chart is public to staff; only coordinators change it.  Work
+        # (a project's lead, a record's unit) is attributed to units the user works in.
+        if action in (VIEW, EXPORT):
+            return EVERYTHING
+        if action == ATTRIBUTE:
+            if scope.sees_all:
+                return Q(active=True)
+            return Q(active=True, pk__in=scope.working_unit_ids) if scope.working_unit_ids else NOTHING
+        if action in (CREATE, CHANGE):
+            return EVERYTHING if scope.is_coordinator else NOTHING
+        return NOTHING
 
 
 class Membership(BaseModel):
@@ -93,6 +101,8 @@ class Membership(BaseModel):
 
     @classmethod
     def scope_q(cls, scope: Scope, action: Action) -> Q | None:
-        if action == "view" or scope.is_coordinator:
-            return None
-        return Q(pk__in=[])
+        if action == VIEW:
+            return EVERYTHING
+        if action in (CREATE, CHANGE, DELETE):
+            return EVERYTHING if scope.is_coordinator else NOTHING
+        return NOTHING

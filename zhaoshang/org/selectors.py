@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
-from zhaoshang.core.scoping import Scope
+from zhaoshang.core.scoping import ATTRIBUTE, Scope
 from zhaoshang.org.models import Membership, Role, Unit
 
 
@@ -54,12 +55,27 @@ def compute_scope(user: Any) -> Scope:
     )
 
 
-def unit_choices_for(user: Any) -> Any:
-    """Units a user may attribute work to (lead unit of a project, owner of a record)."""
-    from zhaoshang.core.scoping import scope_for
+def attributable_units(user: Any, *, keep: int | None = None) -> Any:
+    """Units ``user`` may attribute work to (a project's lead unit, the unit recording an
+    enterprise or a contact), for a form's choices; ``keep``: the record's current unit stays
+    choosable, so that editing something else does not force a change of unit."""
+    qs = Unit.objects.restrict(user, ATTRIBUTE)
+    if keep is not None:
+        qs = qs | Unit.objects.filter(pk=keep)
+    return qs.order_by("path", "sort_order")
 
-    scope = scope_for(user)
-    qs = Unit.objects.filter(active=True)
-    if scope.sees_all:
-        return qs
-    return qs.filter(pk__in=scope.working_unit_ids)
+
+def attributable_unit_ids(user: Any) -> frozenset[int]:
+    """The ids of the units ``user`` may attribute work to: the one rule, for one record or a
+    whole sheet (one query)."""
+    return frozenset(Unit.objects.restrict(user, ATTRIBUTE).values_list("id", flat=True))
+
+
+def attribution_errors(user: Any, unit_id: int | None, *, current: int | None = None) -> list[str]:
+    """Why ``user`` may not name ``unit_id`` as the unit doing the work (empty when allowed);
+    keeping a record's ``current`` unit is always allowed."""
+    if unit_id is None or unit_id == current:
+        return []
+    if unit_id in attributable_unit_ids(user):
+        return []
+    return [str(_("You do not work in this unit; choose one of your own units."))]

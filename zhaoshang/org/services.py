@@ -1,4 +1,4 @@
-"""Writes to the organisation: units and memberships, each audited."""
+"""Writes to the organisation: units and memberships, each permitted, audited and versioned."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from zhaoshang.core.audit import record_change, snapshot
+from zhaoshang.core.audit import attributed, record_change, snapshot
+from zhaoshang.core.editing import bump, check_revision, copy_into
 from zhaoshang.core.models import ChangeAction
+from zhaoshang.core.scoping import CHANGE, CREATE, DELETE, Actor, forget_scope, require
 from zhaoshang.org.models import Membership, Unit
 
 
@@ -20,52 +22,87 @@ def _parent_path(unit: Unit) -> str:
     return Unit.objects.values_list("path", flat=True).get(pk=unit.parent_id)
 
 
-def _compute_path(unit: Unit) -> str:
-    return f"{_parent_path(unit)}{unit.pk}/"
-
-
+@attributed
 @transaction.atomic
-def unit_create(*, name: str, kind: str, parent: Unit | None = None, region: str = "", sort_order: int = 0) -> Unit:
-    """Create a unit under ``parent`` and give it its tree path."""
+def unit_create(
+    *, user: Actor, name: str, kind: str, parent: Unit | None = None, region: str = "", sort_order: int = 0
+) -> Unit:
+    """Create a unit under ``parent`` and give it its tree path (coordinators)."""
+    require(user, CREATE, Unit)
     unit = Unit(name=name, kind=kind, parent=parent, region=region, sort_order=sort_order)
     unit.full_clean(exclude=["path"])
     unit.save()
-    unit.path = _compute_path(unit)
+    unit.path = f"{_parent_path(unit)}{unit.pk}/"
     unit.save(update_fields=["path"])
     record_change(unit, action=ChangeAction.CREATE)
     return unit
 
 
+UNIT_FIELDS = ("name", "kind", "region", "parent", "sort_order", "active")
+
+
+@attributed
 @transaction.atomic
-def unit_update(*, unit: Unit, **fields: Any) -> Unit:
-    """Change a unit; moving it re-roots the paths of its whole subtree."""
-    before = snapshot(unit)
-    old_path = Unit.objects.values_list("path", flat=True).get(pk=unit.pk)
-    for key, value in fields.items():
-        setattr(unit, key, value)
-    unit.full_clean(exclude=["path"])
-    parent_path = _parent_path(unit)
-    if unit.parent_id == unit.pk or parent_path.startswith(old_path):
+def unit_update(
+    *,
+    user: Actor,
+    unit: Unit,
+    revision: int | None = None,
+    name: str | None = None,
+    kind: str | None = None,
+    region: str | None = None,
+    parent: Unit | bool | None = False,
+    sort_order: int | None = None,
+    active: bool | None = None,
+) -> Unit:
+    """Change a unit (coordinators); moving it re-roots the paths of its whole subtree.
+    Arguments left out (``None``; ``parent=False``) keep their value."""
+    locked = Unit.objects.select_for_update().get(pk=unit.pk)
+    require(user, CHANGE, locked)
+    check_revision(locked, revision)
+    before = snapshot(locked)
+    old_path = locked.path
+    given = {"name": name, "kind": kind, "region": region, "sort_order": sort_order, "active": active}
+    for key, value in given.items():
+        if value is not None:
+            setattr(locked, key, value)
+    if parent is not False:
+        locked.parent = parent if isinstance(parent, Unit) else None
+    locked.full_clean(exclude=["path"])
+    parent_path = _parent_path(locked)
+    if locked.parent_id == locked.pk or parent_path.startswith(old_path):
         raise ValidationError(_("A unit cannot be placed under itself or its own sub-unit."))
-    unit.path = f"{parent_path}{unit.pk}/"
-    unit.save()
-    if unit.path != old_path:
-        subtree = list(Unit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).only("id", "path"))
+    locked.path = f"{parent_path}{locked.pk}/"
+    after = snapshot(locked)
+    if after == before:
+        return locked
+    bump(locked)
+    locked.save()
+    if locked.path != old_path:
+        subtree = list(Unit.objects.filter(path__startswith=old_path).exclude(pk=locked.pk).only("id", "path"))
+        moved = []
         for child in subtree:
-            child.path = unit.path + child.path[len(old_path) :]
+            child_before = {"path": child.path}
+            child.path = locked.path + child.path[len(old_path) :]
+            moved.append((child, child_before))
         Unit.objects.bulk_update(subtree, ["path"], batch_size=500)
-    after = snapshot(unit)
-    if after != before:
-        record_change(unit, action=ChangeAction.UPDATE, before=before, after=after)
-    return unit
+        # Paths are derived (not in the history) but a moved subtree is worth a line each.
+        for child, _before in moved:
+            record_change(child, action=ChangeAction.UPDATE, message=_("moved with its parent unit"))
+    record_change(locked, action=ChangeAction.UPDATE, before=before, after=after)
+    copy_into(unit, locked)
+    return locked
 
 
+@attributed
 @transaction.atomic
-def membership_set(*, user: Any, unit: Unit, role: str, title: str = "") -> Membership:
-    """Give ``user`` a role in ``unit`` (creating or changing the membership)."""
-    existing = Membership.objects.filter(user=user, unit=unit).first()
+def membership_set(*, user: Actor, member: Any, unit: Unit, role: str, title: str = "") -> Membership:
+    """Give ``member`` a role in ``unit`` (creating or changing the membership; coordinators)."""
+    require(user, CREATE, Membership)
+    existing = Membership.objects.select_for_update().filter(user=member, unit=unit).first()
+    forget_scope(member)
     if existing is None:
-        m = Membership(user=user, unit=unit, role=role, title=title)
+        m = Membership(user=member, unit=unit, role=role, title=title)
         m.full_clean()
         m.save()
         record_change(m, action=ChangeAction.CREATE)
@@ -76,14 +113,18 @@ def membership_set(*, user: Any, unit: Unit, role: str, title: str = "") -> Memb
     existing.role = role
     existing.title = title
     existing.full_clean()
-    existing.save(update_fields=["role", "title", "updated"])
+    bump(existing)
+    existing.save(update_fields=["role", "title", "updated", "revision"])
     record_change(existing, action=ChangeAction.UPDATE, before=before)
     return existing
 
 
+@attributed
 @transaction.atomic
-def membership_delete(*, membership: Membership) -> None:
+def membership_delete(*, user: Actor, membership: Membership) -> None:
     """Take a user's role in a unit away; the membership's last state stays in the log."""
+    require(user, DELETE, membership)
     before = snapshot(membership)
     record_change(membership, action=ChangeAction.DELETE, before=before, after=None)
+    forget_scope(membership.user)
     membership.delete()

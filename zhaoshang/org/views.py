@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from zhaoshang.core.audit import history_for
 from zhaoshang.core.scoping import get_restricted_or_404
-from zhaoshang.org.models import Unit
+from zhaoshang.org.models import Membership, Unit
 
 
 @login_required
@@ -29,13 +29,15 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from zhaoshang.projects.models import Project
     from zhaoshang.projects.selectors import project_rows
 
-    subtree = Unit.objects.filter(path__startswith=unit.path).values("id")
+    subtree = Unit.objects.restrict(request.user).filter(path__startswith=unit.path).values("id")
     projects = project_rows(Project.objects.restrict(request.user).filter(lead_unit_id__in=subtree)).order_by("-id")[
         :50
     ]
-    members = unit.memberships.select_related("user").order_by("role")
-    children = Unit.objects.filter(parent=unit).order_by("sort_order", "name")
-    memberships = list(unit.memberships.all())
+    memberships = list(
+        Membership.objects.restrict(request.user).filter(unit=unit).select_related("user").order_by("role")
+    )
+    members = memberships
+    children = Unit.objects.restrict(request.user).filter(parent=unit).order_by("sort_order", "name")
     history = sorted(
         [*history_for(unit), *history_for(memberships)] if memberships else list(history_for(unit)),
         key=lambda entry: (entry.time, entry.pk),

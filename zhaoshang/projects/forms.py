@@ -8,17 +8,16 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from zhaoshang.core.forms import AmountField, formfield_callback
+from zhaoshang.core.forms import AmountField, EditForm, formfield_callback
 from zhaoshang.enterprises.models import ChainNode, Enterprise
-from zhaoshang.enterprises.rules import name_key
+from zhaoshang.enterprises.selectors import resolve_references
 from zhaoshang.org.models import Unit
 from zhaoshang.projects.models import CreditRole, Project, ProjectContact, Stage
-from zhaoshang.projects.services import EDITABLE_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class ProjectForm(forms.ModelForm):
+class ProjectForm(EditForm):
     enterprise_ref = forms.CharField(
         label=_("Enterprise (registry number, credit code or exact name)"),
         required=False,
@@ -30,7 +29,7 @@ class ProjectForm(forms.ModelForm):
         formfield_callback = staticmethod(formfield_callback)
         # The facts the services accept, less the two the form asks differently: the
         # enterprise (by reference, below) and the officer in charge (the creating user).
-        fields = [f for f in EDITABLE_FIELDS if f not in ("enterprise", "owner")]
+        fields = [f for f in Project.EDITABLE_FIELDS if f not in ("enterprise", "owner")]
         widgets = {
             "industry": forms.TextInput(attrs={"placeholder": "3911"}),
             "description": forms.Textarea(attrs={"rows": 3}),
@@ -51,34 +50,26 @@ class ProjectForm(forms.ModelForm):
 
     field_order = ["name", "enterprise_ref"]
 
-    def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["lead_unit"]).queryset = (
-            units if units is not None else Unit.objects.filter(active=True)
-        )
+        # Only units the user may attribute work to (org.selectors.attributable_units).
+        cast(forms.ModelChoiceField, self.fields["lead_unit"]).queryset = units
         cast(forms.ModelChoiceField, self.fields["chain_node"]).queryset = ChainNode.objects.select_related("chain")
         self.fields["industry"].error_messages["invalid_choice"] = _("Unknown GB/T 4754-2017 industry code.")
         if self.instance.pk and self.instance.enterprise_id:
             self.fields["enterprise_ref"].initial = str(self.instance.enterprise_id)
 
     def clean_enterprise_ref(self) -> Enterprise | None:
-        ref = (self.cleaned_data.get("enterprise_ref") or "").strip().lstrip("#")
+        """The enterprise named by number, credit code or exact name, resolved as the
+        import resolves it (``enterprises.selectors.resolve_references``)."""
+        ref = (self.cleaned_data.get("enterprise_ref") or "").strip()
         if not ref:
             return None
-        qs = Enterprise.objects.filter(merged_into__isnull=True)
-        match = None
-        if ref.isdigit():
-            match = qs.filter(pk=int(ref)).first()
-        if match is None:
-            match = qs.filter(credit_code=ref.upper()).first() or qs.filter(name_key=name_key(ref), name=ref).first()
-        if match is None:
-            raise forms.ValidationError(
-                _(
-                    "No enterprise in the registry matches %(ref)s. Add it to the registry first, or leave this empty and enter the investor's name."
-                )
-                % {"ref": ref}
-            )
-        return match
+        found = resolve_references([ref])[ref]
+        if found.error is not None:
+            raise forms.ValidationError(found.error)
+        assert found.enterprise_id is not None
+        return Enterprise.objects.get(pk=found.enterprise_id)
 
 
 class MoveForm(forms.Form):

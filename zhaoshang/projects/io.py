@@ -10,36 +10,42 @@ by the same ``move_errors`` as a move on the kanban, gates included.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhaoshang.core.audit import current_context, snapshot
-from zhaoshang.core.bulk import insert_rows
-from zhaoshang.core.models import ChangeAction
+from zhaoshang.core.editing import locked_when_writing
 from zhaoshang.core.scoping import Scope
 from zhaoshang.core.tabular.engine import CREATE, UPDATE, Plan, Report, Resource, SheetRow, register_resource
+from zhaoshang.core.tabular.export import exported_columns
 from zhaoshang.core.tabular.kinds import Bool, Choice, Column, Date, Integer, Lookup, Money, Text
-from zhaoshang.core.tabular.writing import Ref, RowWriter, chunks, fetch_where_in, log_changes, reserve_ids, update_rows
-from zhaoshang.enterprises.io import EnterpriseResource, chain_node_key, credit_code_ok, industry_key
+from zhaoshang.core.tabular.writing import attname, chunks
+from zhaoshang.enterprises.io import EnterpriseResource, chain_node_key, industry_key
 from zhaoshang.enterprises.models import Enterprise
-from zhaoshang.enterprises.rules import name_key
+from zhaoshang.enterprises.selectors import resolve_references
+from zhaoshang.org.selectors import attributable_unit_ids
 from zhaoshang.projects import rules
 from zhaoshang.projects.models import (
     FundingStatus,
-    MemberRole,
     Project,
     ProjectCredit,
     ProjectMember,
     PromotionMethod,
     Stage,
-    StageChange,
 )
-from zhaoshang.projects.services import facts_changed, gate_errors, move_errors
+from zhaoshang.projects.services import (
+    NewProject,
+    ProjectBulkWrite,
+    ProjectChange,
+    audit_state,
+    gate_errors,
+    move_errors,
+    owner_for,
+    values_of,
+)
 
 STAGE_NAMES: dict[str, str] = {
     rules.LEAD: "线索",
@@ -266,79 +272,24 @@ COLUMNS: tuple[Column, ...] = (
     Column("full_capacity_on", "达产日期", _("full capacity date"), Date(), width=12),
 )
 
-# Sheet columns that are plain fields of the model, by column key -> attname.
+# Sheet columns that fill a plain field of the model, by column key -> attname.
 _FIELD_ATTNAMES = {
-    "name": "name",
-    "investor_name": "investor_name",
-    "lead_unit": "lead_unit_id",
-    "confidential": "confidential",
-    "source": "source",
-    "promotion_method": "promotion_method",
-    "industry": "industry_id",
-    "chain_node": "chain_node_id",
-    "description": "description",
-    "planned_investment": "planned_investment",
-    "fixed_asset_investment": "fixed_asset_investment",
-    "contracted_investment": "contracted_investment",
-    "foreign_capital_usd": "foreign_capital_usd",
-    "fx_rate": "fx_rate",
-    "fx_date": "fx_date",
-    "land_mu": "land_mu",
-    "expected_output": "expected_output",
-    "expected_tax": "expected_tax",
-    "expected_jobs": "expected_jobs",
-    "incentives_offered": "incentives_offered",
-    "incentives_tied_to_tax": "incentives_tied_to_tax",
-    "commitment_years": "commitment_years",
-    "land_needed_mu": "land_needed_mu",
-    "floor_area_m2": "floor_area_m2",
-    "residential_area_m2": "residential_area_m2",
-    "commercial_area_m2": "commercial_area_m2",
-    "rd_share": "rd_share",
-    "patents": "patents",
-    "high_tech": "high_tech",
-    "funding_status": "funding_status",
-    "dishonest_party": "dishonest_party",
-    "unresolved_penalties": "unresolved_penalties",
-    "illegal_land_use": "illegal_land_use",
-    "first_contact_on": "first_contact_on",
-    "signed_on": "signed_on",
-    "registered_on": "registered_on",
-    "land_acquired_on": "land_acquired_on",
-    "construction_started_on": "construction_started_on",
-    "production_started_on": "production_started_on",
-    "full_capacity_on": "full_capacity_on",
+    col.key: attname(Project, col.key)
+    for col in COLUMNS
+    if col.key in Project.EDITABLE_FIELDS and col.key != "enterprise"
 }
 
 
 @dataclass
-class _Create:
-    attrs: dict[str, Any]
-    reason: str
-
-
-@dataclass
-class _Update:
-    project: Project
-    before: dict[str, Any]
-    after: dict[str, Any] | None
-    move: tuple[str, str, str, dict[str, Any], dict[str, Any]] | None  # from, to, reason, before, after
-
-
-@dataclass
 class _Data:
-    creates: list[_Create] = field(default_factory=list)
-    updates: list[_Update] = field(default_factory=list)
+    creates: list[NewProject] = field(default_factory=list)
+    updates: list[ProjectChange] = field(default_factory=list)
 
 
 def _facts(attrs: dict[str, Any]) -> dict[str, Any]:
     facts = dict(attrs)
     facts["investor"] = attrs.get("enterprise_id") or attrs.get("investor_name")
     return facts
-
-
-def _state(project: Project, credits: list[str], members: list[int]) -> dict[str, Any]:
-    return {**snapshot(project), "credits": credits, "members": members}
 
 
 class ProjectResource(Resource):
@@ -360,50 +311,20 @@ class ProjectResource(Resource):
     # -- checking -----------------------------------------------------------------------
 
     def _enterprises(self, rows: list[SheetRow], report: Report) -> dict[int, int | None]:
-        """The enterprise each row names, by credit code or exact name (batched)."""
-        texts = {row.values["enterprise"] for row in rows if row.values.get("enterprise")}
-        codes = {t.replace(" ", "").upper() for t in texts if credit_code_ok(t.replace(" ", "").upper())}
-        by_code: dict[str, int] = {}
-        for pk, code, merged in fetch_where_in(
-            Enterprise, "credit_code", codes, ("id", "credit_code", "merged_into_id")
-        ):
-            by_code[code] = merged or pk
-        # Exact names, found through their keys (the indexed column).
-        by_name: dict[str, list[int]] = defaultdict(list)
-        keys = {name_key(t) for t in texts}
-        for pk, name, merged in fetch_where_in(Enterprise, "name_key", keys, ("id", "name", "merged_into_id")):
-            if merged is None and name in texts:
-                by_name[name].append(pk)
-        found: dict[int, int | None] = {}
+        """The enterprise each row names, resolved as the project form resolves it."""
+        found = resolve_references(row.values["enterprise"] for row in rows if row.values.get("enterprise"))
+        out: dict[int, int | None] = {}
         for row in rows:
             text = row.values.get("enterprise")
-            if not text:
-                found[row.number] = None
-                continue
-            code = text.replace(" ", "").upper()
-            if code in by_code:
-                found[row.number] = by_code[code]
-            elif len(by_name.get(text, ())) == 1:
-                found[row.number] = by_name[text][0]
-            elif by_name.get(text):
-                report(
-                    row.number,
-                    "enterprise",
-                    gettext("Several enterprises are named “%(value)s”; give the credit code instead.")
-                    % {"value": text},
-                )
+            ref = found.get(text) if text else None
+            if ref is None:
+                out[row.number] = None
+            elif ref.error is not None:
+                report(row.number, "enterprise", ref.error)
                 row.failed.add("enterprise")
             else:
-                report(
-                    row.number,
-                    "enterprise",
-                    gettext(
-                        "No enterprise with the credit code or name “%(value)s” is in the registry; leave it empty and give the investor name instead."
-                    )
-                    % {"value": text},
-                )
-                row.failed.add("enterprise")
-        return found
+                out[row.number] = ref.enterprise_id
+        return out
 
     def plan(self, rows: list[SheetRow], *, present: frozenset[str], user: Any, scope: Scope, report: Report) -> Plan:
         plan = Plan()
@@ -415,9 +336,12 @@ class ProjectResource(Resource):
         instances: dict[int, Project] = {}
         for chunk in chunks(wanted):
             # With their enterprise: the gates of a stage change read its business scope.
+            # Locked when the import writes, so nothing changes them between check and write.
             instances.update(
                 (p.pk, p)
-                for p in Project.objects.restrict(user, "change").filter(pk__in=chunk).select_related("enterprise")
+                for p in locked_when_writing(
+                    Project.objects.restrict(user, "change").filter(pk__in=chunk).select_related("enterprise")
+                )
             )
         credits: dict[int, list[str]] = defaultdict(list)
         members: dict[int, list[int]] = defaultdict(list)
@@ -442,7 +366,8 @@ class ProjectResource(Resource):
                 for n in numbers:
                     report(n, "id", gettext("Rows %(rows)s change the same project.") % {"rows": text})
 
-        user_id = user.pk if getattr(user, "is_authenticated", False) else None
+        owner = owner_for(user)
+        units = attributable_unit_ids(user)
         field_keys = [k for k in _FIELD_ATTNAMES if k in present]
         # Enterprises of new rows that start past lead, loaded at once for the gates.
         gate_enterprises = Enterprise.objects.in_bulk(
@@ -457,6 +382,16 @@ class ProjectResource(Resource):
             )
         )
         investor_column = "enterprise" if "enterprise" in present else "investor_name"
+
+        def report_errors(number: int, errors: list[tuple[str, Any]], failed: set[str]) -> None:
+            # The rules name model fields; the sheet names the investor by either column.
+            for name, message in errors:
+                if name == "investor_name":
+                    if "enterprise" in failed:
+                        continue
+                    name = investor_column
+                report(number, name, str(message))
+
         for row in rows:
             values = row.values
             if "id" in row.failed:
@@ -467,40 +402,25 @@ class ProjectResource(Resource):
                 continue
             project = instances.get(pk) if pk else None
             unit = values.get("lead_unit")
-            if (
-                unit
-                and not scope.sees_all
-                and unit not in scope.working_unit_ids
-                and (project is None or project.lead_unit_id != unit)
-            ):
+            if unit and unit not in units and (project is None or project.lead_unit_id != unit):
                 report(row.number, "lead_unit", gettext("You do not work in this unit; choose one of your own units."))
             stage = values.get("stage") or ""
-            reason = values.get("stage_reason") or ""
+            reason = (values.get("stage_reason") or "").strip()
 
             if project is None:
                 attrs = {_FIELD_ATTNAMES[k]: values[k] for k in field_keys if k in values}
                 attrs["enterprise_id"] = enterprises.get(row.number)
-                attrs["name"] = (attrs.get("name") or "").strip()
-                attrs["investor_name"] = (attrs.get("investor_name") or "").strip()
-                if not attrs["enterprise_id"] and not attrs["investor_name"] and "enterprise" not in row.failed:
-                    report(
-                        row.number,
-                        investor_column,
-                        gettext("Choose an enterprise from the registry or enter the investor's name."),
-                    )
-                if attrs.get("foreign_capital_usd") is not None and (
-                    attrs.get("fx_rate") is None or attrs.get("fx_date") is None
-                ):
-                    report(row.number, "fx_rate", gettext("Foreign capital needs the exchange rate and its date."))
+                rules.normalise(attrs)
+                report_errors(row.number, rules.project_errors(attrs), row.failed)
                 stage = stage or rules.LEAD
                 if stage in rules.SIDE_STATES:
-                    if not reason.strip():
+                    if not reason:
                         report(
                             row.number,
                             "stage_reason",
                             gettext("A reason is required to put a project on hold or drop it."),
                         )
-                    attrs["side_reason"] = reason.strip()
+                    attrs["side_reason"] = reason
                 else:
                     missing = rules.missing_facts(_facts(attrs), stage)
                     if missing:
@@ -513,223 +433,82 @@ class ProjectResource(Resource):
                     elif stage != rules.LEAD:
                         # The gates of later mechanisms (screening…) judge the new project as
                         # the move from lead would, on an unsaved project built from the row.
-                        candidate = Project(**{k: v for k, v in attrs.items() if k != "stage"})
+                        candidate = Project(**attrs)
                         if candidate.enterprise_id and candidate.enterprise_id in gate_enterprises:
                             candidate.enterprise = gate_enterprises[candidate.enterprise_id]
                         for message in gate_errors(candidate, stage):
                             report(row.number, "stage", message)
                 attrs["stage"] = stage
-                attrs["priority_band"] = rules.priority_band(attrs.get("planned_investment"))
-                attrs["owner_id"] = user_id
-                data.creates.append(_Create(attrs, reason.strip()))
+                attrs["owner_id"] = owner
+                data.creates.append(NewProject(attrs, reason))
                 plan.actions[row.number] = CREATE
                 continue
 
-            before = _state(project, credits.get(project.pk, []), sorted(members.get(project.pk, [])))
+            before = audit_state(project, credits.get(project.pk, []), members.get(project.pk, []))
             for k in field_keys:
                 if k in values:
                     setattr(project, _FIELD_ATTNAMES[k], values[k])
             if "enterprise" in present and "enterprise" not in row.failed:
                 project.enterprise_id = enterprises.get(row.number)
-            project.name = project.name.strip()
-            project.investor_name = project.investor_name.strip()
-            project.priority_band = rules.priority_band(project.planned_investment)
-            if not project.enterprise_id and not project.investor_name and "enterprise" not in row.failed:
-                report(
-                    row.number,
-                    investor_column,
-                    gettext("Choose an enterprise from the registry or enter the investor's name."),
-                )
-            if project.foreign_capital_usd is not None and (project.fx_rate is None or project.fx_date is None):
-                report(row.number, "fx_rate", gettext("Foreign capital needs the exchange rate and its date."))
-            facts_state = _state(project, before["credits"], before["members"])
-            move = None
+            current = values_of(project)
+            rules.normalise(current)
+            for name in ("name", "investor_name", "priority_band"):
+                setattr(project, name, current[name])
+            report_errors(row.number, rules.project_errors(current), row.failed)
+            facts_state = audit_state(project, before["credits"], before["members"])
+            change = ProjectChange(project, before, facts_state if facts_state != before else None)
             if stage and stage != project.stage:
-                errors = move_errors(project, stage, reason)
-                for message in errors:
+                # A move, checked and applied as project_move does it.
+                for message in move_errors(project, stage, reason):
                     report(row.number, "stage", message)
-                source = project.stage
-                if stage == rules.ON_HOLD:
-                    project.held_at_stage = source
-                elif source == rules.ON_HOLD:
-                    project.held_at_stage = ""
-                if stage in rules.SIDE_STATES:
-                    project.side_reason = reason.strip()
-                elif source in rules.SIDE_STATES:
-                    project.side_reason = ""
-                project.stage = stage
-                project.stage_changed_at = timezone.now()
-                move = (
-                    source,
-                    stage,
-                    reason.strip(),
-                    facts_state,
-                    _state(project, before["credits"], before["members"]),
-                )
-            elif project.stage in rules.PIPELINE:
-                missing = rules.missing_facts(project.facts(), project.stage)
-                if missing:
-                    report(
-                        row.number,
-                        "stage",
-                        gettext("The project is at stage %(stage)s, which needs: %(facts)s.")
-                        % {"stage": STAGE_NAMES[project.stage], "facts": "、".join(str(m) for m in missing)},
-                    )
+                change.moved_from = project.stage
+                change.reason = reason
+                for name, value in rules.move_effects(current=project.stage, target=stage, reason=reason).items():
+                    setattr(project, name, value)
+                change.move_states = (facts_state, audit_state(project, before["credits"], before["members"]))
+            else:
+                for message in rules.kept_facts_errors(project.facts(), project.stage, project.held_at_stage):
+                    report(row.number, "stage", str(message))
             plan.actions[row.number] = UPDATE
-            changed = facts_state if facts_state != before else None
-            if changed is None and move is None:
+            if change.after is None and change.moved_from is None:
                 plan.unchanged += 1
                 continue
-            data.updates.append(_Update(project, before, changed, move))
+            data.updates.append(change)
         return plan
 
-    # -- writing ------------------------------------------------------------------------
+    # -- writing: the pipeline's own service, in bulk -----------------------------------
 
     def write(self, plan: Plan, *, user: Any) -> None:
         data: _Data = plan.data
-        now = timezone.now()
-        ctx = current_context()
-        import_reason = gettext("import")
-        writer = RowWriter(Project, now)
-        stamp = writer.stamp
-        ids = reserve_ids(Project, len(data.creates))
-        rows: list[list[Any]] = []
-        owners: list[tuple[int, int, str]] = []
-        moves: list[tuple[Any, ...]] = []
-        entries: list[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]] = []
-        for pk, create in zip(ids, data.creates, strict=True):
-            attrs = create.attrs
-            attrs["stage_changed_at"] = stamp
-            row = writer.row(attrs)
-            rows.append(row)
-            owner = attrs.get("owner_id")
-            if owner:
-                owners.append((pk, owner, MemberRole.OWNER))
-            moves.append(
-                (pk, stamp, ctx.user_id, ctx.user_name, "", attrs["stage"], create.reason or import_reason, "[]")
-            )
-            after = writer.creation(row)
-            after["stage_changed_at"] = now.isoformat()
-            after["credits"] = []
-            after["members"] = [owner] if owner else []
-            entries.append((Ref(Project, pk, attrs["name"]), ChangeAction.CREATE, None, after))
-        writer.insert(ids, rows)
-
-        columns = [f.column for f in writer.fields if f.name != "created"]
-        attnames = [f.attname for f in writer.fields if f.name != "created"]
-        updates = []
-        for upd in data.updates:
-            project = upd.project
-            values = []
-            for a in attnames:
-                if a == "updated" or (a == "stage_changed_at" and upd.move is not None):
-                    values.append(stamp)
-                else:
-                    values.append(getattr(project, a))
-            updates.append([*values, project.pk])
-            if upd.after is not None:
-                entries.append((Ref(Project, project.pk, project.name), ChangeAction.UPDATE, upd.before, upd.after))
-            if upd.move is not None:
-                source, target, reason, before, after = upd.move
-                moves.append(
-                    (project.pk, stamp, ctx.user_id, ctx.user_name, source, target, reason or import_reason, "[]")
-                )
-                entries.append((Ref(Project, project.pk, project.name), ChangeAction.MOVE, before, after))
-        update_rows(Project._meta.db_table, columns, updates)
-        insert_rows(ProjectMember._meta.db_table, ("project_id", "user_id", "role"), owners)
-        insert_rows(
-            StageChange._meta.db_table,
-            ("project_id", "time", "user_id", "user_name", "from_stage", "to_stage", "reason", "overridden_gates"),
-            moves,
-        )
-        log_changes(entries)
-        # Screening verdicts and scores follow the imported facts in the same transaction.
-        facts_changed([*ids, *(u.project.pk for u in data.updates if u.after is not None)])
+        ProjectBulkWrite(user=user, default_reason=gettext("import")).write(data.creates, data.updates)
 
     # -- export -------------------------------------------------------------------------
 
     def export_rows(self, queryset: Any) -> Iterator[Sequence[Any]]:
-        fields = (
-            "id",
-            "name",
-            "enterprise__name",
-            "investor_name",
-            "lead_unit__name",
-            "confidential",
-            "stage",
-            "side_reason",
-            "source",
-            "promotion_method",
-            "industry_id",
-            "industry__name",
-            "chain_node__chain__name",
-            "chain_node__name",
-            "description",
-            "planned_investment",
-            "fixed_asset_investment",
-            "contracted_investment",
-            "foreign_capital_usd",
-            "fx_rate",
-            "fx_date",
-            "land_mu",
-            "expected_output",
-            "expected_tax",
-            "expected_jobs",
-            "incentives_offered",
-            "incentives_tied_to_tax",
-            "commitment_years",
-            "land_needed_mu",
-            "floor_area_m2",
-            "residential_area_m2",
-            "commercial_area_m2",
-            "rd_share",
-            "patents",
-            "high_tech",
-            "funding_status",
-            "dishonest_party",
-            "unresolved_penalties",
-            "illegal_land_use",
-            "first_contact_on",
-            "signed_on",
-            "registered_on",
-            "land_acquired_on",
-            "construction_started_on",
-            "production_started_on",
-            "full_capacity_on",
-        )
-        for r in queryset.values_list(*fields).iterator(chunk_size=2000):
-            (
-                pk,
-                name,
-                enterprise,
-                investor,
-                unit,
-                confidential,
-                stage,
-                reason,
-                source,
-                method,
-                industry,
-                industry_name,
-                chain,
-                node,
-                *rest,
-            ) = r
-            yield (
-                pk,
-                name,
-                enterprise or "",
-                investor,
-                unit,
-                confidential,
-                stage,
-                reason if stage in rules.SIDE_STATES else "",
-                source,
-                method,
-                f"{industry} {industry_name}" if industry else "",
-                f"{chain}/{node}" if node else "",
-                *rest,
-            )
+        """Each record in the exported columns, read in chunks: plain fields as they are,
+        references by name, as the template writes them."""
+        spans: list[tuple[Callable[[Sequence[Any]], Any], int, int]] = []
+        paths: list[str] = []
+        for col in exported_columns(self):
+            read, cell = _EXPORTED.get(col.key, ((_FIELD_ATTNAMES.get(col.key, col.key),), _first))
+            spans.append((cell, len(paths), len(read)))
+            paths.extend(read)
+        for r in queryset.values_list(*paths).iterator(chunk_size=2000):
+            yield [cell(r[start : start + n]) for cell, start, n in spans]
+
+
+def _first(values: Sequence[Any]) -> Any:
+    return values[0]
+
+
+# Columns whose export reads more than the field: what is read, and how it becomes the cell.
+_EXPORTED: dict[str, tuple[tuple[str, ...], Callable[[Sequence[Any]], Any]]] = {
+    "enterprise": (("enterprise__name",), lambda v: v[0] or ""),
+    "lead_unit": (("lead_unit__name",), _first),
+    "stage_reason": (("side_reason", "stage"), lambda v: v[0] if v[1] in rules.SIDE_STATES else ""),
+    "industry": (("industry_id", "industry__name"), lambda v: f"{v[0]} {v[1]}" if v[0] else ""),
+    "chain_node": (("chain_node__chain__name", "chain_node__name"), lambda v: f"{v[0]}/{v[1]}" if v[1] else ""),
+}
 
 
 register_resource("projects", ProjectResource())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -10,13 +12,28 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.core.models import BaseModel
+from zhaoshang.core.scoping import (
+    BOARD,
+    CHANGE,
+    CREATE,
+    EVERYTHING,
+    EXPORT,
+    IMPORT,
+    MOVE,
+    NOTHING,
+    OVERRIDE,
+    RATE,
+    VIEW,
+)
 from zhaoshang.core.values import intensity, usd_to_wan_cny
 from zhaoshang.projects import rules
 
 if TYPE_CHECKING:
-    from decimal import Decimal
+    from django.contrib.auth.models import AbstractBaseUser
 
     from zhaoshang.core.scoping import Action, Scope
+    from zhaoshang.enterprises.models import ChainNode, Enterprise, IndustryCode
+    from zhaoshang.org.models import Unit
 
 
 class Stage(models.TextChoices):
@@ -63,8 +80,59 @@ class MemberRole(models.TextChoices):
     MEMBER = "member", _("member")
 
 
+class ProjectFields(TypedDict, total=False):
+    """The facts of a project that people give (the form, the import, a command): declared
+    once, here, for the services, forms, imports, exports and history.  The stage is not
+    among them: it changes only by a move (``services.project_move``)."""
+
+    name: str
+    enterprise: Enterprise | None
+    investor_name: str
+    lead_unit: Unit
+    confidential: bool
+    source: str
+    promotion_method: str
+    industry: IndustryCode | None
+    chain_node: ChainNode | None
+    description: str
+    planned_investment: Decimal | None
+    fixed_asset_investment: Decimal | None
+    contracted_investment: Decimal | None
+    foreign_capital_usd: Decimal | None
+    fx_rate: Decimal | None
+    fx_date: dt.date | None
+    land_mu: Decimal | None
+    expected_output: Decimal | None
+    expected_tax: Decimal | None
+    expected_jobs: int | None
+    incentives_offered: Decimal | None
+    incentives_tied_to_tax: bool
+    commitment_years: int | None
+    land_needed_mu: Decimal | None
+    floor_area_m2: Decimal | None
+    residential_area_m2: Decimal | None
+    commercial_area_m2: Decimal | None
+    rd_share: Decimal | None
+    patents: int | None
+    high_tech: bool
+    funding_status: str
+    dishonest_party: bool
+    unresolved_penalties: bool
+    illegal_land_use: bool
+    first_contact_on: dt.date | None
+    signed_on: dt.date | None
+    registered_on: dt.date | None
+    land_acquired_on: dt.date | None
+    construction_started_on: dt.date | None
+    production_started_on: dt.date | None
+    full_capacity_on: dt.date | None
+    owner: AbstractBaseUser | None
+
+
 class Project(BaseModel):
     """One investment an enterprise may make in the zone."""
+
+    EDITABLE_FIELDS: tuple[str, ...] = tuple(ProjectFields.__annotations__)
 
     name = models.CharField(_("project name"), max_length=200)
     enterprise = models.ForeignKey(
@@ -233,26 +301,36 @@ class Project(BaseModel):
 
     @classmethod
     def scope_q(cls, scope: Scope, action: Action) -> Q | None:
-        # The officer in charge counts as a member: whoever may change a project may see it.
+        """Leaders: everything.  Coordinators: every non-confidential project and those they
+        are members of.  Others see the non-confidential projects led by, or sharing credit
+        with, a unit of their subtrees, and those they are members of; they change those led
+        within a subtree they manage, and those they own or are members of.  The officer in
+        charge counts as a member: whoever may change a project may see it."""
+        if action in (CREATE, IMPORT):
+            return EVERYTHING if scope.can_write else NOTHING
+        if action == OVERRIDE:
+            return EVERYTHING if scope.is_leader else NOTHING
+        if action not in (VIEW, EXPORT, BOARD, CHANGE, MOVE, RATE):
+            return NOTHING
+        if scope.is_leader:
+            return EVERYTHING
         member_of = Q(pk__in=ProjectMember.objects.filter(user_id=scope.user_id or 0).values("project_id")) | Q(
             owner_id=scope.user_id or 0
         )
-        if scope.is_leader:
-            return None
         open_q = Q(confidential=False)
-        if action == "view":
-            if scope.is_coordinator:
-                return open_q | member_of
-            shares_in = Q(pk__in=ProjectCredit.objects.filter(unit_id__in=scope.visible_unit_ids).values("project_id"))
-            return (open_q & (Q(lead_unit_id__in=scope.visible_unit_ids) | shares_in)) | member_of
-        # change / delete
+        if action == BOARD:
+            # The shared board shows which units work an enterprise: never a confidential
+            # project to those who may not see it.
+            return open_q | member_of
         if scope.is_coordinator:
             return open_q | member_of
-        managed = Q(lead_unit_id__in=scope.managed_unit_ids) if scope.managed_unit_ids else Q(pk__in=[])
-        if not scope.working_unit_ids:
-            return Q(pk__in=[])
-        own = Q(owner_id=scope.user_id) | member_of
-        return (open_q & managed) | own
+        if action in (VIEW, EXPORT):
+            shares_in = Q(pk__in=ProjectCredit.objects.filter(unit_id__in=scope.visible_unit_ids).values("project_id"))
+            return (open_q & (Q(lead_unit_id__in=scope.visible_unit_ids) | shares_in)) | member_of
+        if action == RATE or not scope.working_unit_ids:
+            return NOTHING
+        managed = Q(lead_unit_id__in=scope.managed_unit_ids) if scope.managed_unit_ids else NOTHING
+        return (open_q & managed) | member_of
 
 
 class ProjectMember(models.Model):

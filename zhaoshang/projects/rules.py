@@ -210,3 +210,66 @@ def credit_share_errors(shares: Iterable[tuple[Any, str, Decimal | None]]) -> li
     if not errors and total != HUNDRED:
         errors.append(_("Credit shares add up to %(total)s %%, not 100 %%.") % {"total": total})
     return errors
+
+
+# -- the one validation and the one transition, for the form, the import and the service -----
+
+
+def normalise(values: dict[str, Any]) -> None:
+    """Normalise a project's plain values in place, as every write path stores them: names
+    stripped, the priority band derived from the planned investment."""
+    for key in ("name", "investor_name"):
+        if key in values:
+            values[key] = (values[key] or "").strip()
+    values["priority_band"] = priority_band(values.get("planned_investment"))
+
+
+def project_errors(values: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """Every rule a project's plain values (attnames: ``enterprise_id``, ``fx_rate``…) break,
+    as (field, message): who invests, and foreign capital with its rate and date."""
+    errors: list[tuple[str, Any]] = []
+    if not values.get("enterprise_id") and not (values.get("investor_name") or "").strip():
+        errors.append(("investor_name", _("Choose an enterprise from the registry or enter the investor's name.")))
+    rate = values.get("fx_rate")
+    if values.get("foreign_capital_usd") is not None and (rate is None or values.get("fx_date") is None):
+        errors.append(("fx_rate", _("Foreign capital needs the exchange rate and its date.")))
+    if rate is not None and not _positive(rate):
+        errors.append(("fx_rate", _("The exchange rate must be more than 0.")))
+    return errors
+
+
+def stage_kept(stage: str, held_at_stage: str) -> str | None:
+    """The pipeline stage whose facts a project must keep: its stage, or the one it was held
+    at while on hold; None for a dropped project."""
+    if stage in PIPELINE:
+        return stage
+    if stage == ON_HOLD and held_at_stage in PIPELINE:
+        return held_at_stage
+    return None
+
+
+def kept_facts_errors(facts: Mapping[str, Any], stage: str, held_at_stage: str) -> list[Any]:
+    """An edit may not remove a fact the project's stage depends on: the message, or nothing."""
+    kept = stage_kept(stage, held_at_stage)
+    missing = missing_facts(facts, kept) if kept else []
+    if not missing:
+        return []
+    return [
+        _("The project is at stage %(stage)s, which needs: %(facts)s.")
+        % {"stage": STAGE_LABELS[kept], "facts": "、".join(str(m) for m in missing)}  # type: ignore[index]
+    ]
+
+
+def move_effects(*, current: str, target: str, reason: str) -> dict[str, str]:
+    """What a move changes besides the stage: entering on hold remembers the stage it was held
+    at, leaving it forgets it; a side state keeps its reason, leaving one clears it."""
+    effects = {"stage": target}
+    if target == ON_HOLD:
+        effects["held_at_stage"] = current
+    elif current == ON_HOLD:
+        effects["held_at_stage"] = ""
+    if target in SIDE_STATES:
+        effects["side_reason"] = reason.strip()
+    elif current in SIDE_STATES:
+        effects["side_reason"] = ""
+    return effects

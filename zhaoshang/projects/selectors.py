@@ -105,7 +105,9 @@ def kanban_board(qs: QuerySet[Project], cards: int = CARDS_PER_COLUMN) -> list[d
     by_stage: dict[str, list[Card]] = {s: [] for s in rules.ALL_STAGES}
     ids = _top_ids_per_stage(qs, [s for s in rules.ALL_STAGES if counts.get(s)], cards) if cards > 0 else []
     if ids:
-        rows = Project.objects.filter(pk__in=ids).order_by().values_list(*CARD_VALUES)
+        # Read through the same (restricted, filtered) queryset: a card is only ever shown
+        # for a project the board's own query may show.
+        rows = qs.filter(pk__in=ids).order_by().values_list(*CARD_VALUES)
         # Links built from one reverse() each, not two per card: hundreds of cards render.
         detail = reverse("projects:detail", args=[0])
         move = reverse("projects:move", args=[0])

@@ -1,8 +1,17 @@
-"""Writes to the project pipeline.  Every stage move goes through ``project_move``."""
+"""Writes to the project pipeline: the only writer of projects, for one record or a sheet.
+
+Every service is keyword-only, atomic, permitted through ``core.scoping.require`` whoever
+calls it (a view, an import, a command, a job), versioned (``core.editing``) and audited.  The
+decisions are the pure functions of ``projects.rules`` (``project_errors``, ``check_move``,
+``move_effects``, ``kept_facts_errors``) plus the gates later mechanisms register; the import
+calls the same functions for every row and hands its checked rows to ``ProjectBulkWrite``.
+Every stage move of a single project goes through ``project_move``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -11,64 +20,25 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from zhaoshang.core.audit import acting, record_change, snapshot
+from zhaoshang.core.audit import acting, attributed, current_context, record_change, snapshot
+from zhaoshang.core.bulk import insert_rows
+from zhaoshang.core.editing import bump, check_revision, copy_into
 from zhaoshang.core.models import ChangeAction
-from zhaoshang.core.scoping import scope_for
+from zhaoshang.core.scoping import CHANGE, CREATE, IMPORT, MOVE, OVERRIDE, Actor, may, require, scope_for
+from zhaoshang.core.tabular.writing import Ref, RowWriter, log_changes, reserve_ids, update_rows
 from zhaoshang.projects import rules
 from zhaoshang.projects.models import (
     MemberRole,
     Project,
     ProjectContact,
     ProjectCredit,
+    ProjectFields,
     ProjectMember,
     Stage,
     StageChange,
 )
 
-EDITABLE_FIELDS = (
-    "name",
-    "enterprise",
-    "investor_name",
-    "lead_unit",
-    "confidential",
-    "source",
-    "promotion_method",
-    "industry",
-    "chain_node",
-    "description",
-    "planned_investment",
-    "fixed_asset_investment",
-    "contracted_investment",
-    "foreign_capital_usd",
-    "fx_rate",
-    "fx_date",
-    "land_mu",
-    "expected_output",
-    "expected_tax",
-    "expected_jobs",
-    "incentives_offered",
-    "incentives_tied_to_tax",
-    "commitment_years",
-    "land_needed_mu",
-    "floor_area_m2",
-    "residential_area_m2",
-    "commercial_area_m2",
-    "rd_share",
-    "patents",
-    "high_tech",
-    "funding_status",
-    "dishonest_party",
-    "unresolved_penalties",
-    "illegal_land_use",
-    "first_contact_on",
-    "signed_on",
-    "registered_on",
-    "land_acquired_on",
-    "construction_started_on",
-    "production_started_on",
-    "full_capacity_on",
-    "owner",
-)
+EDITABLE_FIELDS = Project.EDITABLE_FIELDS
 
 # A gate looks at a project and the stage it is asked to enter and returns the reasons it
 # may not (empty when it may).  Later mechanisms (screening, evaluation) register theirs.
@@ -117,59 +87,92 @@ class MoveRefused(ValidationError):
         super().__init__(self.reasons, code="move_refused")
 
 
-def _prepare(project: Project) -> None:
-    project.name = (project.name or "").strip()
-    project.investor_name = (project.investor_name or "").strip()
-    project.priority_band = rules.priority_band(project.planned_investment)
-    if not project.enterprise_id and not project.investor_name:
-        raise ValidationError(
-            {"investor_name": _("Choose an enterprise from the registry or enter the investor's name.")}
-        )
-    if project.foreign_capital_usd is not None and (project.fx_rate is None or project.fx_date is None):
-        raise ValidationError({"fx_rate": _("Foreign capital needs the exchange rate and its date.")})
-    if project.fx_rate is not None and project.fx_rate <= 0:
-        raise ValidationError({"fx_rate": _("The exchange rate must be more than 0.")})
+def values_of(project: Project) -> dict[str, Any]:
+    """A project's plain values by attname, as the rules read them."""
+    return {f.attname: getattr(project, f.attname) for f in Project._meta.concrete_fields}
 
 
-def _audit_state(project: Project) -> dict[str, Any]:
+def check_facts(project: Project) -> None:
+    """The one validation of a project's facts, on the object about to be saved: its values
+    normalised (``rules.normalise``) and every rule of ``rules.project_errors`` and
+    ``rules.kept_facts_errors`` applied; raises with every problem."""
+    values = values_of(project)
+    rules.normalise(values)
+    project.name = values["name"]
+    project.investor_name = values["investor_name"]
+    project.priority_band = values["priority_band"]
+    errors: dict[str, list[Any]] = {}
+    for name, message in rules.project_errors(values):
+        errors.setdefault(name, []).append(message)
+    kept = rules.kept_facts_errors(project.facts(), project.stage, project.held_at_stage)
+    if kept:
+        errors.setdefault("__all__", []).extend(kept)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _attribution(user: Actor, unit_id: int | None, current: int | None) -> None:
+    from zhaoshang.org.selectors import attribution_errors
+
+    errors = attribution_errors(user, unit_id, current=current)
+    if errors:
+        raise ValidationError({"lead_unit": errors})
+
+
+def audit_state(
+    project: Project, credits: Sequence[str] | None = None, members: Sequence[int] | None = None
+) -> dict[str, Any]:
+    """The project's state as the history keeps it: its fields, credit shares and members."""
     state = snapshot(project)
-    state["credits"] = (
-        [f"{c.unit_id}:{c.role}:{c.share}" for c in project.credits.order_by("unit_id", "role")] if project.pk else []
-    )
-    state["members"] = sorted(project.members.values_list("user_id", flat=True)) if project.pk else []
+    if credits is None:
+        credits = (
+            [f"{c.unit_id}:{c.role}:{c.share}" for c in project.credits.order_by("unit_id", "role")]
+            if project.pk
+            else []
+        )
+    if members is None:
+        members = sorted(project.members.values_list("user_id", flat=True)) if project.pk else []
+    state["credits"] = list(credits)
+    state["members"] = sorted(members)
     return state
 
 
+def _stage_change_values(
+    project_id: int, source: str, target: str, reason: str, overridden: Sequence[str]
+) -> dict[str, Any]:
+    ctx = current_context()
+    return {
+        "project_id": project_id,
+        "user_id": ctx.user_id,
+        "user_name": ctx.user_name,
+        "from_stage": source,
+        "to_stage": target,
+        "reason": reason,
+        "overridden_gates": list(overridden),
+    }
+
+
+@attributed
 @transaction.atomic
-def project_create(*, data: dict[str, Any], user: Any = None) -> Project:
+def project_create(*, user: Actor, data: ProjectFields) -> Project:
     """Create a project at the lead stage; the creating user becomes its owner member."""
+    require(user, CREATE, Project)
     project = Project(**{k: v for k, v in data.items() if k in EDITABLE_FIELDS})
-    if user is not None and project.owner_id is None and getattr(user, "is_authenticated", False):
-        project.owner = user
-    _prepare(project)
+    if project.owner_id is None and getattr(user, "pk", None) is not None:
+        project.owner_id = user.pk
+    _attribution(user, project.lead_unit_id, None)
     project.stage = Stage.LEAD
     project.stage_changed_at = timezone.now()
+    check_facts(project)
     project.full_clean()
-    with acting(user) as ctx:
+    with acting(user):
         project.save()
         if project.owner_id:
             ProjectMember.objects.create(project=project, user_id=project.owner_id, role=MemberRole.OWNER)
-        StageChange.objects.create(
-            project=project, user_id=ctx.user_id, user_name=ctx.user_name, from_stage="", to_stage=Stage.LEAD
-        )
-        record_change(project, action=ChangeAction.CREATE, after=_audit_state(project))
+        StageChange.objects.create(**_stage_change_values(project.pk, "", Stage.LEAD, "", []))
+        record_change(project, action=ChangeAction.CREATE, after=audit_state(project))
     facts_changed([project.pk])
     return project
-
-
-def _stage_for_facts(project: Project) -> str | None:
-    """The pipeline stage whose facts the project must keep: its stage, or the one it was
-    held at while on hold."""
-    if project.stage in rules.PIPELINE:
-        return project.stage
-    if project.stage == rules.ON_HOLD and project.held_at_stage in rules.PIPELINE:
-        return project.held_at_stage
-    return None
 
 
 def _sync_owner_member(project: Project, previous_owner_id: int | None) -> None:
@@ -187,41 +190,44 @@ def _sync_owner_member(project: Project, previous_owner_id: int | None) -> None:
         )
 
 
-@transaction.atomic
-def project_update(*, project: Project, data: dict[str, Any]) -> Project:
-    """Change a project's facts (not its stage: that is ``project_move``).
+def _locked(user: Actor, project: Project, action: str) -> Project:
+    """The project read again inside the transaction, locked, after the permission check."""
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    require(user, action, locked)
+    return locked
 
-    Refused when it would remove a fact the project's stage depends on; the project, in
-    the database and in memory, is then left as it was."""
-    before = _audit_state(project)
-    previous_owner_id = project.owner_id
-    original = {key: getattr(project, key) for key in data if key in EDITABLE_FIELDS}
-    original_band = project.priority_band
-    try:
-        for key, value in data.items():
-            if key in EDITABLE_FIELDS:
-                setattr(project, key, value)
-        _prepare(project)
-        project.full_clean()
-        # A fact may not be removed that the project's current stage depends on.
-        stage = _stage_for_facts(project)
-        missing = rules.missing_facts(project.facts(), stage) if stage else []
-        if stage and missing:
-            raise ValidationError(
-                _("The project is at stage %(stage)s, which needs: %(facts)s.")
-                % {"stage": rules.STAGE_LABELS[stage], "facts": "、".join(str(m) for m in missing)}
-            )
-    except ValidationError:
-        for key, value in original.items():
-            setattr(project, key, value)
-        project.priority_band = original_band
-        raise
-    project.save()
-    _sync_owner_member(project, previous_owner_id)
-    after = _audit_state(project)
-    if after != before:
-        record_change(project, action=ChangeAction.UPDATE, before=before, after=after)
-        facts_changed([project.pk])
+
+@attributed
+@transaction.atomic
+def project_update(*, user: Actor, project: Project, data: ProjectFields, revision: int | None = None) -> Project:
+    """Change a project's facts (never its stage: that is ``project_move``).
+
+    The project is read again, locked, inside the transaction: its state before comes from
+    there, a save started from an older ``revision`` is refused (``StaleEdit``), and only the
+    fields given are written.  Refused when it would remove a fact the project's stage
+    depends on; nothing is then changed."""
+    locked = _locked(user, project, CHANGE)
+    check_revision(locked, revision)
+    before = audit_state(locked)
+    previous_owner_id = locked.owner_id
+    previous_unit = locked.lead_unit_id
+    for key, value in data.items():
+        if key in EDITABLE_FIELDS:
+            setattr(locked, key, value)
+    _attribution(user, locked.lead_unit_id, previous_unit)
+    check_facts(locked)
+    locked.full_clean()
+    after_fields = snapshot(locked)
+    changed = [name for name, value in after_fields.items() if before.get(name) != value]
+    if not changed:
+        copy_into(project, locked)
+        return project
+    bump(locked)
+    locked.save(update_fields=[*changed, "priority_band", "updated", "revision"])
+    _sync_owner_member(locked, previous_owner_id)
+    record_change(locked, action=ChangeAction.UPDATE, before=before, after=audit_state(locked))
+    facts_changed([locked.pk])
+    copy_into(project, locked)
     return project
 
 
@@ -239,6 +245,21 @@ def move_errors(project: Project, target: str, reason: str = "") -> list[str]:
     return errors
 
 
+def structural_errors(project: Project, target: str, reason: str) -> list[str]:
+    """The pipeline's structure only (what no override lifts): the move checked as if every
+    required fact were there."""
+    return [
+        str(e)
+        for e in rules.check_move(
+            current=project.stage,
+            target=target,
+            facts={**project.facts(), **_ALL_FACTS},
+            reason=reason,
+            resume_stage=project.held_at_stage or None,
+        ).errors
+    ]
+
+
 def gate_errors(project: Project, target: str) -> list[str]:
     """What the registered gates say against ``project`` entering ``target`` (a pipeline
     stage); the project may be unsaved, as when an import creates it at a later stage."""
@@ -250,31 +271,25 @@ def gate_errors(project: Project, target: str) -> list[str]:
     return errors
 
 
+@attributed
 @transaction.atomic
-def project_move(*, project: Project, target: str, user: Any, reason: str = "", override: bool = False) -> StageChange:
+def project_move(
+    *, user: Actor, project: Project, target: str, reason: str = "", override: bool = False
+) -> StageChange:
     """Move a project to another stage, checking the rules and gates of the target, and
     record who moved it, when, from where, to where and why.
 
     A leader may override the required facts and gates (not the structure of the
     pipeline) with a written reason; the override is recorded and audited."""
-    locked = Project.objects.select_for_update().get(pk=project.pk)
+    locked = _locked(user, project, MOVE)
     errors = move_errors(locked, target, reason)
-    structural = [
-        str(e)
-        for e in rules.check_move(
-            current=locked.stage,
-            target=target,
-            facts={**locked.facts(), **_ALL_FACTS},
-            reason=reason,
-            resume_stage=locked.held_at_stage or None,
-        ).errors
-    ]
     overridden = False
     if errors:
         if not override:
             raise MoveRefused(errors)
-        if not scope_for(user).is_leader:
+        if not may(user, OVERRIDE, locked):
             raise PermissionDenied(_("Only a leader may override a stage gate."))
+        structural = structural_errors(locked, target, reason)
         if structural:
             raise MoveRefused(structural)
         if not reason.strip():
@@ -282,41 +297,26 @@ def project_move(*, project: Project, target: str, user: Any, reason: str = "", 
         overridden = True
     before = snapshot(locked)
     source = locked.stage
-    if target == rules.ON_HOLD:
-        locked.held_at_stage = source
-    elif source == rules.ON_HOLD:
-        locked.held_at_stage = ""
-    if target in rules.SIDE_STATES:
-        locked.side_reason = reason.strip()
-    elif source in rules.SIDE_STATES:
-        locked.side_reason = ""
-    locked.stage = target
+    for name, value in rules.move_effects(current=source, target=target, reason=reason).items():
+        setattr(locked, name, value)
     locked.stage_changed_at = timezone.now()
-    moved_fields = ["stage", "stage_changed_at", "held_at_stage", "side_reason", "updated"]
+    bump(locked)
+    moved_fields = ["stage", "stage_changed_at", "held_at_stage", "side_reason", "updated", "revision"]
     locked.save(update_fields=moved_fields)
-    # The caller's copy shows the new stage too.
-    for name in moved_fields:
-        setattr(project, name, getattr(locked, name))
+    copy_into(project, locked)
     text = reason.strip()
     if overridden:
         text = _("OVERRIDE by leader: %(reason)s (gates: %(gates)s)") % {"reason": text, "gates": "; ".join(errors)}
-    with acting(user) as ctx:
-        change = StageChange.objects.create(
-            project=locked,
-            user_id=ctx.user_id,
-            user_name=ctx.user_name,
-            from_stage=source,
-            to_stage=target,
-            reason=text,
-            overridden_gates=errors if overridden else [],
-        )
-        record_change(
-            locked,
-            action=ChangeAction.MOVE,
-            before=before,
-            after=snapshot(locked),
-            message=f"{source} → {target}. {text}".strip(),
-        )
+    change = StageChange.objects.create(
+        **_stage_change_values(locked.pk, source, target, text, errors if overridden else [])
+    )
+    record_change(
+        locked,
+        action=ChangeAction.MOVE,
+        before=before,
+        after=snapshot(locked),
+        message=f"{source} → {target}. {text}".strip(),
+    )
     return change
 
 
@@ -324,61 +324,193 @@ def project_move(*, project: Project, target: str, user: Any, reason: str = "", 
 _ALL_FACTS: dict[str, Any] = {req.field: Decimal("1") for reqs in rules.STAGE_REQUIREMENTS.values() for req in reqs}
 
 
+@attributed
 @transaction.atomic
-def credits_set(*, project: Project, shares: list[tuple[Any, str, Decimal | None]]) -> list[ProjectCredit]:
+def credits_set(*, user: Actor, project: Project, shares: list[tuple[Any, str, Decimal | None]]) -> list[ProjectCredit]:
     """Replace the project's credit shares; they must add up to 100 %."""
+    locked = _locked(user, project, CHANGE)
     errors = rules.credit_share_errors((getattr(u, "pk", u), role, share) for u, role, share in shares)
     if errors:
         raise ValidationError([str(e) for e in errors])
-    before = _audit_state(project)
-    project.credits.all().delete()
+    before = audit_state(locked)
+    locked.credits.all().delete()
     rows = [
-        ProjectCredit(project=project, unit_id=getattr(u, "pk", u), role=role, share=share or Decimal("0"))
+        ProjectCredit(project=locked, unit_id=getattr(u, "pk", u), role=role, share=share or Decimal("0"))
         for u, role, share in shares
     ]
     ProjectCredit.objects.bulk_create(rows)
+    _touch(locked)
     record_change(
-        project, action=ChangeAction.UPDATE, before=before, after=_audit_state(project), message=_("credit shares")
+        locked, action=ChangeAction.UPDATE, before=before, after=audit_state(locked), message=_("credit shares")
     )
     return rows
 
 
+def _touch(project: Project) -> None:
+    """A change of what hangs on the project (credits, members, contacts) is a new revision
+    of it: an edit opened before it is shown the change."""
+    bump(project)
+    project.save(update_fields=["updated", "revision"])
+
+
+@attributed
 @transaction.atomic
-def member_add(*, project: Project, user: Any, role: str = MemberRole.MEMBER) -> ProjectMember:
-    """Add ``user`` to the project's members (an existing member keeps its role)."""
-    before = _audit_state(project)
-    member, created = ProjectMember.objects.get_or_create(project=project, user=user, defaults={"role": role})
+def member_add(*, user: Actor, project: Project, member: Any, role: str = MemberRole.MEMBER) -> ProjectMember:
+    """Add ``member`` to the project's members (an existing member keeps its role)."""
+    locked = _locked(user, project, CHANGE)
+    before = audit_state(locked)
+    record, created = ProjectMember.objects.get_or_create(project=locked, user=member, defaults={"role": role})
     if not created:
-        return member
+        return record
+    _touch(locked)
     record_change(
-        project,
+        locked,
         action=ChangeAction.UPDATE,
         before=before,
-        after=_audit_state(project),
-        message=_("member added: %(u)s") % {"u": user},
+        after=audit_state(locked),
+        message=_("member added: %(u)s") % {"u": member},
     )
-    return member
+    return record
 
 
+@attributed
 @transaction.atomic
-def member_remove(*, project: Project, user: Any) -> None:
-    """Take ``user`` off the project's members."""
-    before = _audit_state(project)
-    ProjectMember.objects.filter(project=project, user=user).delete()
+def member_remove(*, user: Actor, project: Project, member: Any) -> None:
+    """Take ``member`` off the project's members.  The officer in charge stays a member while
+    in charge (whoever may change a project may see it): change the officer first."""
+    locked = _locked(user, project, CHANGE)
+    if locked.owner_id == getattr(member, "pk", member):
+        raise ValidationError(
+            _("%(u)s is the officer in charge; choose another officer in charge before removing them.") % {"u": member}
+        )
+    before = audit_state(locked)
+    deleted, _rows = ProjectMember.objects.filter(project=locked, user=member).delete()
+    if not deleted:
+        return
+    _touch(locked)
     record_change(
-        project,
+        locked,
         action=ChangeAction.UPDATE,
         before=before,
-        after=_audit_state(project),
-        message=_("member removed: %(u)s") % {"u": user},
+        after=audit_state(locked),
+        message=_("member removed: %(u)s") % {"u": member},
     )
 
 
+@attributed
 @transaction.atomic
-def contact_add(*, project: Project, data: dict[str, Any]) -> ProjectContact:
+def contact_add(*, user: Actor, project: Project, data: Mapping[str, str]) -> ProjectContact:
     """Record a person on the investor's side of the project."""
-    contact = ProjectContact(project=project, **data)
+    locked = _locked(user, project, CHANGE)
+    contact = ProjectContact(project=locked, **data)
     contact.full_clean()
     contact.save()
-    record_change(project, action=ChangeAction.UPDATE, message=_("contact added: %(n)s") % {"n": contact.name})
+    _touch(locked)
+    record_change(locked, action=ChangeAction.UPDATE, message=_("contact added: %(n)s") % {"n": contact.name})
     return contact
+
+
+# -- the same service in bulk: an import's checked rows ----------------------------------------
+
+
+@dataclass
+class NewProject:
+    """A checked new row: its plain values by attname (normalised, ``stage`` set) and the
+    reason given for starting past lead."""
+
+    values: dict[str, Any]
+    reason: str
+
+
+@dataclass
+class ProjectChange:
+    """A checked change of an existing project: the project with its new values set, its
+    state before, its state after the facts changed (None: unchanged) and its move: the
+    stage it left, the reason, and the states before and after the move (the new stage is
+    on the project)."""
+
+    project: Project
+    before: dict[str, Any]
+    after: dict[str, Any] | None
+    moved_from: str | None = None
+    reason: str = ""
+    move_states: tuple[dict[str, Any], dict[str, Any]] | None = None
+
+
+@dataclass
+class ProjectBulkWrite:
+    """The pipeline's bulk writer, for an import, inside its transaction.  Rows come checked by
+    the rules the single services apply (``check_facts``'s rules, ``move_errors`` with the
+    gates, ``rules.move_effects``); changed projects were read through ``restrict(user,
+    "change")``.  Moves write their stage history and change log as ``project_move`` does."""
+
+    user: Actor
+    default_reason: str = ""
+    created: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        require(self.user, IMPORT, Project)
+
+    def write(self, creates: Sequence[NewProject], changes: Sequence[ProjectChange]) -> None:
+        now = timezone.now()
+        writer = RowWriter(Project, now)
+        stamp = writer.stamp
+        ids = reserve_ids(Project, len(creates))
+        rows: list[list[Any]] = []
+        owners: list[tuple[int, int, str]] = []
+        moves: list[tuple[Any, ...]] = []
+        entries: list[tuple[Ref, str, dict[str, Any] | None, dict[str, Any] | None]] = []
+        history_columns = ("project_id", "user_id", "user_name", "from_stage", "to_stage", "reason", "overridden_gates")
+
+        def stage_change(pk: int, source: str, target: str, reason: str) -> tuple[Any, ...]:
+            values = _stage_change_values(pk, source, target, reason or self.default_reason, [])
+            values["overridden_gates"] = "[]"
+            return (stamp, *(values[c] for c in history_columns))
+
+        for pk, create in zip(ids, creates, strict=True):
+            attrs = create.values
+            attrs["stage_changed_at"] = stamp
+            row = writer.row(attrs)
+            rows.append(row)
+            owner = attrs.get("owner_id")
+            if owner:
+                owners.append((pk, owner, MemberRole.OWNER))
+            moves.append(stage_change(pk, "", attrs["stage"], create.reason))
+            after = writer.creation(row)
+            after["stage_changed_at"] = now.isoformat()
+            after["credits"] = []
+            after["members"] = [owner] if owner else []
+            entries.append((Ref(Project, pk, attrs["name"], 1), ChangeAction.CREATE, None, after))
+        writer.insert(ids, rows)
+        self.created = list(ids)
+
+        columns = [f.column for f in writer.fields if f.name != "created"]
+        attnames = [f.attname for f in writer.fields if f.name != "created"]
+        updates = []
+        for change in changes:
+            project = change.project
+            bump(project)
+            moved = change.moved_from is not None
+            values = [
+                stamp if a == "updated" or (moved and a == "stage_changed_at") else getattr(project, a)
+                for a in attnames
+            ]
+            updates.append([*values, project.pk])
+            ref = Ref(Project, project.pk, project.name, project.revision)
+            if change.after is not None:
+                entries.append((ref, ChangeAction.UPDATE, change.before, change.after))
+            if change.moved_from is not None and change.move_states is not None:
+                moves.append(stage_change(project.pk, change.moved_from, project.stage, change.reason))
+                entries.append((ref, ChangeAction.MOVE, *change.move_states))
+        update_rows(Project._meta.db_table, columns, updates)
+        insert_rows(ProjectMember._meta.db_table, ("project_id", "user_id", "role"), owners)
+        insert_rows(StageChange._meta.db_table, ("time", *history_columns), moves)
+        log_changes(entries)
+        # Screening verdicts and scores follow the imported facts in the same transaction.
+        facts_changed([*ids, *(c.project.pk for c in changes if c.after is not None)])
+
+
+def owner_for(user: Actor) -> int | None:
+    """The officer in charge of a project the user creates: the user (not the system)."""
+    pk = getattr(user, "pk", None)
+    return pk if pk is not None and scope_for(user).authenticated else None

@@ -26,6 +26,9 @@ class RuleForm(forms.Form):
     """A rule of the catalogue as its editor types it: lists as text, parameters as
     ``name=value`` lines."""
 
+    # The rule's revision the edit started from (core.editing): a save over someone else's
+    # newer one is refused and shown.
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
     code = forms.CharField(
         label=_("Code"), max_length=60, help_text=_("Capital letters, digits and hyphens, e.g. 3NO-OVERCAP-GLASS.")
     )
@@ -93,6 +96,7 @@ class RuleForm(forms.Form):
     @staticmethod
     def initial_for(rule: Rule) -> dict[str, Any]:
         return {
+            "revision": rule.revision,
             "code": rule.code,
             "family": rule.family,
             "category": rule.category,
@@ -127,7 +131,7 @@ class RuleForm(forms.Form):
         return params
 
     def service_data(self) -> Mapping[str, Any]:
-        return dict(self.cleaned_data)
+        return {k: v for k, v in self.cleaned_data.items() if k != "revision"}
 
 
 class DeactivateForm(forms.Form):

@@ -17,14 +17,13 @@ from typing import Any
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhaoshang.core.audit import record_changes_bulk, snapshot
-from zhaoshang.core.models import ChangeAction
-from zhaoshang.core.scoping import Scope
+from zhaoshang.core.audit import snapshot
+from zhaoshang.core.scoping import IMPORT, Scope, may
 from zhaoshang.core.tabular.engine import CREATE, UPDATE, Plan, Report, Resource, SheetRow, register_resource
 from zhaoshang.core.tabular.kinds import Choice, Column, Text
 from zhaoshang.enterprises.models import IndustryCode
 from zhaoshang.screening.models import CatalogueEntry, EntryClass, Provenance
-from zhaoshang.screening.services import _split_keywords, catalogue_changed, keyword_errors, split_list
+from zhaoshang.screening.services import _split_keywords, entries_import, keyword_errors, split_list
 
 CLASS_NAMES: dict[str, str] = {EntryClass.RESTRICTED: "限制类", EntryClass.ELIMINATED: "淘汰类"}
 
@@ -121,7 +120,7 @@ class CatalogueEntryResource(Resource):
         plan = Plan()
         data = _Data()
         plan.data = data
-        if not (scope.is_coordinator or scope.is_leader):
+        if not may(user, IMPORT, CatalogueEntry):
             for row in rows:
                 report(
                     row.number,
@@ -192,17 +191,7 @@ class CatalogueEntryResource(Resource):
 
     def write(self, plan: Plan, *, user: Any) -> None:
         data: _Data = plan.data
-        if not data.creates and not data.updates:
-            return
-        created = CatalogueEntry.objects.bulk_create(data.creates)
-        for entry, _before in data.updates:
-            entry.save()
-        record_changes_bulk(
-            [(e, ChangeAction.CREATE, None, snapshot(e)) for e in created]
-            + [(e, ChangeAction.UPDATE, before, snapshot(e)) for e, before in data.updates],
-            message=gettext("catalogue import"),
-        )
-        catalogue_changed()
+        entries_import(user=user, creates=data.creates, updates=data.updates)
 
     def export_rows(self, queryset: Any) -> Iterator[Sequence[Any]]:
         for e in queryset.order_by("entry_class", "section", "id").iterator(chunk_size=1000):

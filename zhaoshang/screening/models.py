@@ -4,13 +4,18 @@ one verdict per project."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.core.models import BaseModel
+from zhaoshang.core.scoping import CHANGE, CREATE, EVERYTHING, EXPORT, IMPORT, NOTHING, VIEW
+
+if TYPE_CHECKING:
+    from zhaoshang.core.scoping import Action, Scope
 from zhaoshang.screening import rules
 
 
@@ -136,6 +141,15 @@ class Rule(BaseModel):
         spec = rules.CHECKS.get(self.numeric_check)
         return spec.label if spec else ""
 
+    @classmethod
+    def scope_q(cls, scope: Scope, action: Action) -> Q | None:
+        # The catalogue is read by every staff member; coordinators and leaders edit it.
+        if action in (VIEW, EXPORT):
+            return EVERYTHING
+        if action in (CREATE, CHANGE, IMPORT):
+            return EVERYTHING if scope.sees_all else NOTHING
+        return NOTHING
+
 
 class EntryClass(models.TextChoices):
     RESTRICTED = "restricted", _("restricted")  # 限制类
@@ -191,6 +205,15 @@ class CatalogueEntry(BaseModel):
     @property
     def kind(self) -> str:
         return ENTRY_KIND.get(self.entry_class, rules.WARN)
+
+    @classmethod
+    def scope_q(cls, scope: Scope, action: Action) -> Q | None:
+        # The catalogue is read by every staff member; coordinators and leaders edit it.
+        if action in (VIEW, EXPORT):
+            return EVERYTHING
+        if action in (CREATE, CHANGE, IMPORT):
+            return EVERYTHING if scope.sees_all else NOTHING
+        return NOTHING
 
     def spec(self) -> rules.RuleSpec:
         zh_class = ENTRY_CLASS_ZH.get(self.entry_class, "")

@@ -13,16 +13,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from zhaoshang.core.audit import attributed, record_change, snapshot
+from zhaoshang.core.audit import attributed, record_change, record_changes_bulk, snapshot, write_change_rows
 from zhaoshang.core.bulk import insert_rows, pipelined_inserts, plain_values
+from zhaoshang.core.editing import bump, check_revision, copy_into
 from zhaoshang.core.models import ChangeAction
-from zhaoshang.core.scoping import scope_for
+from zhaoshang.core.scoping import CHANGE, CREATE, IMPORT, person, require
 from zhaoshang.enterprises.models import IndustryCode
 from zhaoshang.projects import rules as pipeline
 from zhaoshang.projects.models import Project
@@ -136,6 +137,20 @@ def screen_project(project: Project) -> rules.VerdictResult:
     return rules.screen(project_facts(project), catalogue())
 
 
+def verdict_now(project: Project) -> Verdict:
+    """The project's verdict worked out from its current facts, not stored (for a page that
+    shows a project screened before it had a verdict)."""
+    result = screen_project(project)
+    return Verdict(
+        project_id=project.pk,
+        outcome=result.outcome,
+        hits=result.hits_json(),
+        unchecked=result.unchecked_json(),
+        catalogue_version=current_version(),
+        computed=timezone.now(),
+    )
+
+
 def _fact_rows(ids: Sequence[int]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
@@ -182,9 +197,71 @@ def screen_projects(ids: Iterable[int]) -> dict[int, str]:
     compiled = catalogue()
     version = current_version()
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
-    rows = list(_verdict_rows(_fact_rows(wanted), compiled, version, stamp))
+    facts = list(_fact_rows(wanted))
+    rows = list(_verdict_rows(facts, compiled, version, stamp))
+    old = _outcomes_now(wanted)
     _write(rows, replace=wanted)
+    _record_outcome_changes(old, rows, facts, version)
     return {row[0]: row[1] for row in rows}
+
+
+def _outcomes_now(ids: Sequence[int] | None = None) -> dict[int, str]:
+    """The stored outcomes (of these projects, or of every project)."""
+    if ids is None:
+        return dict(Verdict.objects.values_list("project_id", "outcome"))
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), 900):
+        found.update(
+            Verdict.objects.filter(project_id__in=ids[start : start + 900]).values_list("project_id", "outcome")
+        )
+    return found
+
+
+OUTCOME_WORDS = {
+    rules.PASS: gettext_lazy("pass"),
+    rules.WARN: gettext_lazy("warning"),
+    rules.BLOCK: gettext_lazy("blocked"),
+}
+
+
+def _record_outcome_changes(
+    old: Mapping[int, str], rows: Sequence[Sequence[Any]], facts: Sequence[Sequence[Any]], version: int
+) -> int:
+    """A history entry on every project whose screening outcome changed (a project screened
+    for the first time has no outcome to change from): verdicts themselves are derived data,
+    but a project that becomes blocked, or stops being, is worth a line in its history."""
+    names = {row[0]: row[2] for row in facts}
+    changes = []
+    for row in rows:
+        pk, outcome = row[0], row[1]
+        before = old.get(pk)
+        if before is None or before == outcome:
+            continue
+        message = _("screening: %(old)s → %(new)s (catalogue version %(version)s)") % {
+            "old": OUTCOME_WORDS.get(before, before),
+            "new": OUTCOME_WORDS.get(outcome, outcome),
+            "version": version,
+        }
+        changes.append(
+            (
+                message,
+                (
+                    Project,
+                    pk,
+                    names.get(pk, ""),
+                    ChangeAction.UPDATE,
+                    {"screening": before},
+                    {"screening": outcome},
+                    None,
+                ),
+            )
+        )
+    by_message: dict[str, list[Any]] = {}
+    for message, entry in changes:
+        by_message.setdefault(message, []).append(entry)
+    for message, entries in by_message.items():
+        write_change_rows(entries, message=message)
+    return len(changes)
 
 
 @transaction.atomic
@@ -197,6 +274,7 @@ def screen_all(progress: Callable[[int], None] | None = None) -> int:
     compiled = catalogue()
     version = current_version()
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    old = _outcomes_now()
     Verdict.objects.all().delete()
     columns = _verdict_columns()
     done = 0
@@ -211,7 +289,10 @@ def screen_all(progress: Callable[[int], None] | None = None) -> int:
         chunks = [every[start : start + CHUNK * 5] for start in range(0, len(every), CHUNK * 5)]
         with pipelined_inserts():
             for rows in chunks:
-                insert_rows(Verdict._meta.db_table, columns, list(_verdict_rows(rows, compiled, version, stamp)))
+                verdicts = list(_verdict_rows(rows, compiled, version, stamp))
+                insert_rows(Verdict._meta.db_table, columns, verdicts)
+                if old:
+                    _record_outcome_changes(old, verdicts, rows, version)
                 done += len(rows)
                 if progress is not None:
                     progress(len(rows))
@@ -332,11 +413,12 @@ def _split_keywords(value: Any) -> list[str]:
     return split_list(value, _KEYWORD_SPLIT_RE)
 
 
-def require_editor(user: Any) -> None:
-    """Only coordinators and leaders change the catalogue."""
-    scope = scope_for(user)
-    if not (scope.is_coordinator or scope.is_leader):
-        raise PermissionDenied(_("Only coordinators and leaders may change the screening catalogue."))
+EDITOR_ONLY = gettext_lazy("Only coordinators and leaders may change the screening catalogue.")
+
+
+def require_editor(user: Any, target: Any = Rule, action: str = CHANGE) -> None:
+    """Only coordinators and leaders change the catalogue (the catalogue models' rule)."""
+    require(user, action, target, str(EDITOR_ONLY))
 
 
 def prefix_errors(prefixes: Sequence[str]) -> list[str]:
@@ -453,11 +535,10 @@ def _after_catalogue_change() -> int:
 @transaction.atomic
 def rule_create(*, data: Mapping[str, Any], user: Any) -> Rule:
     """Add a rule to the catalogue (coordinators and leaders), then re-screen every project."""
-    require_editor(user)
+    require_editor(user, Rule, CREATE)
     values = _normalise(data)
     rule = Rule(**values)
-    if getattr(user, "is_authenticated", False):
-        rule.added_by = user
+    rule.added_by = person(user)
     _validate(rule)
     rule.full_clean()
     rule.save()
@@ -468,32 +549,27 @@ def rule_create(*, data: Mapping[str, Any], user: Any) -> Rule:
 
 @attributed
 @transaction.atomic
-def rule_update(*, rule: Rule, data: Mapping[str, Any], user: Any) -> Rule:
-    """Change a rule (coordinators and leaders), then re-screen every project.
-
-    A refused change leaves the rule as it was, in the database and in memory."""
-    require_editor(user)
-    before = snapshot(rule)
+def rule_update(*, rule: Rule, data: Mapping[str, Any], user: Any, revision: int | None = None) -> Rule:
+    """Change a rule (coordinators and leaders), then re-screen every project.  The rule is
+    read again, locked, inside the transaction; a save started from an older ``revision`` is
+    refused (``StaleEdit``).  A refused change leaves the rule as it was."""
+    locked = Rule.objects.select_for_update().get(pk=rule.pk)
+    require_editor(user, locked)
+    check_revision(locked, revision)
+    before = snapshot(locked)
     values = _normalise(data)
     values.pop("code", None)  # verdicts name the rule by its code: it does not change
-    original = {key: getattr(rule, key) for key in values}
-    original["family"] = rule.family
-    original["keyword_facts"] = rule.keyword_facts
-    original["params"] = rule.params
-    try:
-        for key, value in values.items():
-            setattr(rule, key, value)
-        _validate(rule)
-        rule.full_clean()
-    except ValidationError:
-        for key, value in original.items():
-            setattr(rule, key, value)
-        raise
-    after = snapshot(rule)
+    for key, value in values.items():
+        setattr(locked, key, value)
+    _validate(locked)
+    locked.full_clean()
+    after = snapshot(locked)
     if after == before:
         return rule
-    rule.save()
-    record_change(rule, action=ChangeAction.UPDATE, before=before, after=after)
+    bump(locked)
+    locked.save()
+    record_change(locked, action=ChangeAction.UPDATE, before=before, after=after)
+    copy_into(rule, locked)
     _after_catalogue_change()
     return rule
 
@@ -502,13 +578,17 @@ def rule_update(*, rule: Rule, data: Mapping[str, Any], user: Any) -> Rule:
 @transaction.atomic
 def rule_set_active(*, rule: Rule, active: bool, user: Any, reason: str = "") -> Rule:
     """Deactivate (or reactivate) a rule, with an optional reason in the change log."""
-    require_editor(user)
-    if rule.active == active:
+    locked = Rule.objects.select_for_update().get(pk=rule.pk)
+    require_editor(user, locked)
+    if locked.active == active:
+        copy_into(rule, locked)
         return rule
-    before = snapshot(rule)
-    rule.active = active
-    rule.save(update_fields=["active", "updated"])
-    record_change(rule, action=ChangeAction.UPDATE, before=before, after=snapshot(rule), message=reason.strip())
+    before = snapshot(locked)
+    locked.active = active
+    bump(locked)
+    locked.save(update_fields=["active", "updated", "revision"])
+    record_change(locked, action=ChangeAction.UPDATE, before=before, after=snapshot(locked), message=reason.strip())
+    copy_into(rule, locked)
     _after_catalogue_change()
     return rule
 
@@ -522,15 +602,43 @@ def rule_deactivate(*, rule: Rule, user: Any, reason: str = "") -> Rule:
 @transaction.atomic
 def entry_set_active(*, entry: CatalogueEntry, active: bool, user: Any) -> CatalogueEntry:
     """Take a catalogue entry out of the screening or back in."""
-    require_editor(user)
-    if entry.active == active:
+    locked = CatalogueEntry.objects.select_for_update().get(pk=entry.pk)
+    require_editor(user, locked)
+    if locked.active == active:
+        copy_into(entry, locked)
         return entry
-    before = snapshot(entry)
-    entry.active = active
-    entry.save(update_fields=["active", "updated"])
-    record_change(entry, action=ChangeAction.UPDATE, before=before, after=snapshot(entry))
+    before = snapshot(locked)
+    locked.active = active
+    bump(locked)
+    locked.save(update_fields=["active", "updated", "revision"])
+    record_change(locked, action=ChangeAction.UPDATE, before=before, after=snapshot(locked))
+    copy_into(entry, locked)
     _after_catalogue_change()
     return entry
+
+
+@attributed
+@transaction.atomic
+def entries_import(
+    *, user: Any, creates: Sequence[CatalogueEntry], updates: Sequence[tuple[CatalogueEntry, dict[str, Any]]]
+) -> int:
+    """The catalogue's entries from an import sheet (checked by ``screening.io``): new ones
+    and changed ones (each with its state before), audited, then one new catalogue version
+    and every project re-screened.  Returns how many entries were written."""
+    require_editor(user, CatalogueEntry, IMPORT)
+    if not creates and not updates:
+        return 0
+    created = CatalogueEntry.objects.bulk_create(list(creates))
+    for entry, _before in updates:
+        bump(entry)
+        entry.save()
+    record_changes_bulk(
+        [(e, ChangeAction.CREATE, None, snapshot(e)) for e in created]
+        + [(e, ChangeAction.UPDATE, before, snapshot(e)) for e, before in updates],
+        message=_("catalogue import"),
+    )
+    _after_catalogue_change()
+    return len(created) + len(updates)
 
 
 def catalogue_changed() -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,8 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhaoshang.core.audit import history_for
+from zhaoshang.core.editing import StaleEdit
+from zhaoshang.core.forms import apply_errors
 from zhaoshang.core.paging import peek_page
-from zhaoshang.core.scoping import get_restricted_or_404, scope_for
+from zhaoshang.core.scoping import CHANGE, get_restricted_or_404, may
 from zhaoshang.core.tabular import views as tabular_views
 from zhaoshang.projects.models import Project
 from zhaoshang.screening import rules, services
@@ -30,8 +32,7 @@ from zhaoshang.screening.selectors import PanelHit, rule_links, screened_project
 
 
 def _is_editor(request: HttpRequest) -> bool:
-    scope = scope_for(request.user)
-    return scope.is_coordinator or scope.is_leader
+    return may(request.user, CHANGE, Rule)
 
 
 def _require_editor(request: HttpRequest) -> None:
@@ -72,14 +73,6 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _apply_errors(form: RuleForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 def rule_create(request: HttpRequest) -> HttpResponse:
     _require_editor(request)
@@ -88,7 +81,7 @@ def rule_create(request: HttpRequest) -> HttpResponse:
         try:
             rule = services.rule_create(data=form.service_data(), user=request.user)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Rule %(code)s added; every project was screened again.") % {"code": rule.code})
             return redirect("screening:rule_detail", pk=rule.pk)
@@ -102,9 +95,22 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = RuleForm(request.POST or None, initial=RuleForm.initial_for(rule), editing=True)
     if request.method == "POST" and form.is_valid():
         try:
-            services.rule_update(rule=rule, data=form.service_data(), user=request.user)
+            services.rule_update(
+                rule=rule,
+                data=form.service_data(),
+                user=request.user,
+                revision=form.cleaned_data.get("revision") or 0,
+            )
+        except StaleEdit as exc:
+            # The user's input is kept; saving again, now knowing what changed, applies it.
+            data = request.POST.copy()
+            current = cast(Rule, exc.current)
+            data["revision"] = str(current.revision)
+            form = RuleForm(data, initial=RuleForm.initial_for(current), editing=True)
+            form.is_valid()
+            messages.warning(request, exc.message)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Rule saved; every project was screened again."))
             return redirect("screening:rule_detail", pk=rule.pk)
@@ -219,10 +225,9 @@ def project_panel(request: HttpRequest, project: Project, can_change: bool) -> s
     not be checked, and leaders' overrides of the pipeline's gates."""
     verdict = Verdict.objects.filter(project_id=project.pk).first()
     if verdict is None:
-        services.outcomes([project.pk])
-        verdict = Verdict.objects.filter(project_id=project.pk).first()
-    if verdict is None:
-        return ""
+        # Not stored yet (a project from before the catalogue): worked out for the page,
+        # not written: a GET changes nothing.
+        verdict = services.verdict_now(project)
     english = (get_language() or "").startswith("en")
     codes = {str(h.get("rule", "")) for h in verdict.hits} | {str(u.get("rule", "")) for u in verdict.unchecked}
     links = rule_links(codes)

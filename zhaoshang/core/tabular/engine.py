@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
 from django.utils import translation
 from django.utils.translation import gettext
@@ -22,7 +21,7 @@ from django.utils.translation import gettext
 from zhaoshang.core.audit import audit_context
 from zhaoshang.core.bulk import checkpoint_after, pipelined_inserts
 from zhaoshang.core.models import ChangeSource
-from zhaoshang.core.scoping import Scope, scope_for
+from zhaoshang.core.scoping import IMPORT, Scope, require, scope_for
 from zhaoshang.core.tabular.kinds import Column, fold, is_blank, text_of
 from zhaoshang.core.tabular.readers import read_csv, read_xlsx, too_many_rows
 from zhaoshang.core.tabular.uploads import FileRefused, check_upload
@@ -141,7 +140,7 @@ class Resource:
         raise NotImplementedError
 
     def export_rows(self, queryset: Any) -> Iterable[Sequence[Any]]:
-        """One sequence per record, in the order of ``columns``."""
+        """One sequence per record, in the order of the exported ``columns``."""
         raise NotImplementedError
 
     def column(self, key: str) -> Column:
@@ -321,9 +320,8 @@ def run_import(*, resource: str, data: bytes, filename: str, user: Any, commit: 
 
 def _run_import(*, resource: str, data: bytes, filename: str, user: Any, commit: bool) -> ImportResult:
     res = get_resource(resource)
+    require(user, IMPORT, res.model)
     scope = scope_for(user)
-    if not scope.can_write:
-        raise PermissionDenied(gettext("You may not import records."))
     result = ImportResult()
     try:
         kind = check_upload(data, filename)

@@ -24,8 +24,13 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def exported_columns(res: Resource) -> list[Any]:
+    """The columns an export holds, in order (``Resource.export_rows`` yields one value each)."""
+    return [col for col in res.columns if col.exported]
+
+
 def _export_cells(res: Resource, queryset: Any) -> Iterator[list[Any]]:
-    kinds = [col.kind for col in res.columns]
+    kinds = [col.kind for col in exported_columns(res)]
     for record in res.export_rows(queryset):
         yield [neutralise(kind.to_cell(value)) for kind, value in zip(kinds, record, strict=True)]
 
@@ -44,7 +49,7 @@ def export_response(*, resource: str, queryset: Any, fmt: str) -> HttpResponse:
     that an export can be edited and imported again.  Formula-like texts are neutralised.
     Records are read in chunks (no query per row); CSV is streamed."""
     res = get_resource(resource)
-    headers = [col.zh for col in res.columns]
+    headers = [col.zh for col in exported_columns(res)]
     if fmt == "csv":
         writer = csv.writer(_Echo())
 
@@ -69,7 +74,7 @@ def export_response(*, resource: str, queryset: Any, fmt: str) -> HttpResponse:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(res.sheet_title)
     sheet.freeze_panes = "A2"
-    for i, col in enumerate(res.columns):
+    for i, col in enumerate(exported_columns(res)):
         sheet.column_dimensions[column_letter(i)].width = col.width
     sheet.append(headers)
     for cells in _export_cells(res, queryset):

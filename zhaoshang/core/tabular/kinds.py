@@ -434,3 +434,6 @@ class Column:
     help: Any = None
     aliases: tuple[str, ...] = ()
     width: int = 14
+    # Shown in exports too (a column that only instructs the import, such as a
+    # confirmation, is in the template but not in an export).
+    exported: bool = True

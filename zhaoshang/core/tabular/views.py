@@ -24,7 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from zhaoshang.core.scoping import scope_for
+from zhaoshang.core.scoping import IMPORT, may
 from zhaoshang.core.tabular.engine import CREATE, ImportResult, Resource, get_resource, run_import
 from zhaoshang.core.tabular.template import template_response
 
@@ -113,7 +113,7 @@ def _context(res: Resource, result: ImportResult | None = None, token: str = "",
 def import_view(request: HttpRequest, resource: str) -> HttpResponse:
     """Upload a sheet, see what it would do, then commit it."""
     res = _resource_or_404(resource)
-    if not scope_for(request.user).can_write:
+    if not may(request.user, IMPORT, res.model):
         raise PermissionDenied
     template = "imports/import.html"
     if request.method != "POST":

@@ -85,6 +85,14 @@ def delete_where_in(table: str, column: str, values: Sequence[Any]) -> None:
             cursor.execute(f"DELETE FROM {qn(table)} WHERE {qn(column)} IN ({', '.join(['%s'] * len(chunk))})", chunk)  # noqa: S608
 
 
+def attname(model: type[models.Model], name: str) -> str:
+    """The attribute a concrete field of ``model`` is set through (``industry`` -> ``industry_id``)."""
+    value = getattr(model._meta.get_field(name), "attname", None)
+    if not isinstance(value, str):
+        raise ValueError(f"{model.__name__}.{name} is not a concrete field")
+    return value
+
+
 def _column(model: type[models.Model], name: str) -> str:
     column = getattr(model._meta.get_field(name), "column", None)
     if not isinstance(column, str):
@@ -197,11 +205,13 @@ def jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Ref:
-    """A saved row as the change log needs it (id and text), without a model instance."""
+    """A saved row as the change log needs it (id, text and its revision after the write),
+    without a model instance."""
 
     model: type[models.Model]
     pk: int
     text: str
+    revision: int | None = None
 
 
 def log_changes(
@@ -213,7 +223,7 @@ def log_changes(
     """Change-log rows for an import, from saved rows known only by id and text
     (``given``: see ``audit.write_change_rows``)."""
     return write_change_rows(
-        ((ref.model, ref.pk, ref.text, action, before, after) for ref, action, before, after in entries),
+        ((ref.model, ref.pk, ref.text, action, before, after, ref.revision) for ref, action, before, after in entries),
         message=message,
         given=given,
     )
