@@ -82,3 +82,25 @@ def client_for(user: Any) -> Client:
     c = Client()
     c.force_login(user)
     return c
+
+
+@pytest.fixture(autouse=True)
+def _every_page_shows_only_scoped_records() -> Any:
+    """Fail any test that renders a page showing a record or queryset of a scoped model that
+    did not pass through ``restrict`` (tests/scope_guard.py)."""
+    from django.test.signals import template_rendered
+
+    from tests.scope_guard import unscoped_in
+
+    problems: list[str] = []
+
+    def check(sender: Any, template: Any, context: Any, **kwargs: Any) -> None:
+        problems.extend(unscoped_in(getattr(template, "name", None) or "?", context))
+
+    template_rendered.connect(check, dispatch_uid="zs-scope-guard")
+    try:
+        yield
+    finally:
+        template_rendered.disconnect(dispatch_uid="zs-scope-guard")
+    if problems:
+        pytest.fail("Unscoped reads shown on a page:\n" + "\n".join(sorted(set(problems))[:30]), pytrace=False)

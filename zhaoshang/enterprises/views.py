@@ -120,7 +120,7 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "projects": projects,
             "working_units": working_units(user, [enterprise.pk]).get(enterprise.pk, []),
             "rankings": enterprise.rankings.all(),
-            "nodes": enterprise.chain_nodes.select_related("chain"),
+            "nodes": ChainNode.objects.restrict(user).filter(enterprises=enterprise).select_related("chain"),
             "contacts": EnterpriseContact.objects.restrict(user, VIEW)
             .filter(enterprise=enterprise)
             .select_related("unit"),

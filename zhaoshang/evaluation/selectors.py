@@ -114,9 +114,11 @@ def hints_for(project_id: int, version: SchemeVersion) -> list[dict[str, Any]]:
     return list(rules.score(facts, version.spec(), hints=True).hints_json())
 
 
-def active_version() -> SchemeVersion | None:
-    """The scheme version scores are computed with now."""
-    return SchemeVersion.objects.select_related("scheme").filter(active=True).order_by("-created").first()
+def active_version(user: Any = None) -> SchemeVersion | None:
+    """The scheme version scores are computed with now; read within ``user``'s scope when a
+    page shows it."""
+    qs = SchemeVersion.objects.restrict(user) if user is not None else SchemeVersion.objects.all()
+    return qs.select_related("scheme").filter(active=True).order_by("-created").first()  # type: ignore[no-any-return]
 
 
 def versions(user: Any) -> Any:
@@ -147,12 +149,13 @@ class Procedure:
         return self.kind == "decision" and self.meeting is not None and not self.meeting.is_positive
 
 
-def procedure_of(project_id: int) -> Procedure:
-    """The latest outcome of the rating procedure for one project (two short queries)."""
-    track = FastTrack.objects.filter(project_id=project_id).order_by("-confirmed_at", "-id").first()
-    meeting = (
-        ReviewMeeting.objects.filter(project_id=project_id).exclude(decision="").order_by("-decided_at", "-id").first()
-    )
+def procedure_of(project_id: int, user: Any = None) -> Procedure:
+    """The latest outcome of the rating procedure for one project (two short queries); read
+    within ``user``'s scope when a page shows it."""
+    tracks = FastTrack.objects.restrict(user) if user is not None else FastTrack.objects.all()
+    meetings = ReviewMeeting.objects.restrict(user) if user is not None else ReviewMeeting.objects.all()
+    track = tracks.filter(project_id=project_id).order_by("-confirmed_at", "-id").first()
+    meeting = meetings.filter(project_id=project_id).exclude(decision="").order_by("-decided_at", "-id").first()
     if track is None and meeting is None:
         return Procedure("")
     if meeting is None or (

@@ -94,11 +94,12 @@ def score_view(
 
 def project_panel(request: HttpRequest, project: Any, can_change: bool) -> str:
     """Score, grade, contributions, vetoes, caps, hints, radar, and the rating procedure."""
-    score = Score.objects.filter(project_id=project.pk).select_related("version").first()
+    score = Score.objects.restrict(request.user).filter(project_id=project.pk).select_related("version").first()
     coordinates = may(request.user, RATE, project)
-    procedure = selectors.procedure_of(project.pk)
+    procedure = selectors.procedure_of(project.pk, request.user)
     meetings = list(
-        ReviewMeeting.objects.filter(project_id=project.pk)
+        ReviewMeeting.objects.restrict(request.user)
+        .filter(project_id=project.pk)
         .select_related("decided_by")
         .prefetch_related("members", "opinions__member")
     )
@@ -132,7 +133,9 @@ def project_panel(request: HttpRequest, project: Any, can_change: bool) -> str:
         "meeting_form": MeetingForm(initial={"date": timezone.localdate()}) if coordinates else None,
         "opinion_form": opinion_form,
         "decision_form": decision_form,
-        "conditions": list(ProjectCondition.objects.filter(project_id=project.pk).select_related("done_by")),
+        "conditions": list(
+            ProjectCondition.objects.restrict(request.user).filter(project_id=project.pk).select_related("done_by")
+        ),
         "may_tick": can_change or coordinates,
     }
     return render_to_string("evaluation/_panel.html", context, request=request)
@@ -265,7 +268,9 @@ def ranking(request: HttpRequest) -> HttpResponse:
     outcomes = services.screening_outcomes([r.pk for r in rows]) if rows else {}
     page.items = [dataclasses.replace(r, outcome=outcomes.get(r.pk, "")) for r in rows]
     return render(
-        request, "evaluation/ranking.html", {"filter": f, "page": page, "version": selectors.active_version()}
+        request,
+        "evaluation/ranking.html",
+        {"filter": f, "page": page, "version": selectors.active_version(request.user)},
     )
 
 
@@ -283,12 +288,12 @@ def compare(request: HttpRequest) -> HttpResponse:
         p.pk: p
         for p in Project.objects.restrict(request.user, "view")
         .filter(pk__in=ids)
-        .select_related("enterprise", "lead_unit", "chain_node__chain", "evaluation_score__version")
+        .select_related("enterprise", "lead_unit", "chain_node__chain")
     }
     if len(found) != len(ids):
         raise Http404  # one of them is missing or out of scope: the same answer for both
     projects = [found[pk] for pk in ids]
-    version = selectors.active_version()
+    version = selectors.active_version(request.user)
     facts = selectors.project_facts(ids)
     names = version.names() if version else {}
     keys = [item["key"] for item in version.indicators] if version else []
@@ -300,7 +305,11 @@ def compare(request: HttpRequest) -> HttpResponse:
                 "values": [selectors.display_value(fact, facts.get(p.pk, {}).get(fact)) for p in projects],
             }
         )
-    scores = [getattr(p, "evaluation_score", None) for p in projects]
+    shown = {
+        s.project_id: s
+        for s in Score.objects.restrict(request.user).filter(project_id__in=ids).select_related("version")
+    }
+    scores = [shown.get(p.pk) for p in projects]
     indicator_rows = []
     for key in keys:
         cells = []
@@ -422,7 +431,7 @@ def _scheme_page(request: HttpRequest, version: SchemeVersion | None) -> HttpRes
 
 @login_required
 def scheme(request: HttpRequest) -> HttpResponse:
-    return _scheme_page(request, selectors.active_version())
+    return _scheme_page(request, selectors.active_version(request.user))
 
 
 @login_required
@@ -435,7 +444,7 @@ def scheme_edit(request: HttpRequest) -> HttpResponse:
     """A new version of the scheme (coordinators and leaders); saving re-scores every project."""
     if not may(request.user, CREATE, SchemeVersion):
         raise PermissionDenied
-    current = selectors.active_version()
+    current = selectors.active_version(request.user)
     if current is None:
         raise Http404
     form = SchemeVersionForm(request.POST or None, current=current)
