@@ -121,3 +121,24 @@ def test_a_changed_body_character_fails() -> None:
 )
 def test_wrong_length_or_format_fails(code: str) -> None:
     assert not credit_code_is_valid(code)
+
+
+def test_the_one_credit_code_check_gives_python_stdnums_verdict_on_every_kind_of_code() -> None:
+    """The check accepts a plain valid code at once and leaves everything else to stdnum; the
+    two agree on valid codes, every one-character change of them, lower case, full width,
+    separators and wrong lengths."""
+    from stdnum.cn import uscc
+
+    from zhaoshang.core.values import credit_code_problem, normalize_credit_code
+
+    bodies = [f"9141{n:04d}MA{n * 7919 % 10**7:07d}"[:17] for n in range(0, 4000, 13)]
+    codes = [b + uscc.calc_check_digit(b) for b in bodies]
+    samples = list(codes)
+    for code in codes[:40]:
+        for pos in range(18):
+            samples += [code[:pos] + ch + code[pos + 1 :] for ch in "0Y9IOZa中 "]
+    samples += [c.lower() for c in codes[:20]] + [c[:17] for c in codes[:20]] + [c + "0" for c in codes[:20]]
+    samples += ["９１４１０１００ＭＡ０００００３６０", "9141-0100-MA00003600", ""]
+    for sample in samples:
+        code = normalize_credit_code(sample)
+        assert (credit_code_problem(code) is None) is uscc.is_valid(sample), sample

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import mul
 
 from django.utils.translation import gettext as _
 from stdnum.cn import uscc
@@ -60,17 +61,43 @@ def usd_to_wan_cny(amount_usd_wan: Decimal | None, rate: Decimal | None) -> Deci
     return (amount_usd_wan * rate).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# GB 32100-2015's characters and weights, as python-stdnum's ``cn.uscc`` has them: used only
+# to accept, at once, a code already in its plain form whose check character holds.
+_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_VALUES = bytes(_ALPHABET.index(chr(b)) if chr(b) in _ALPHABET else 255 for b in range(256))
+
+
 def normalize_credit_code(value: str) -> str:
     """A credit code as the registry keeps it: full-width characters (as a Chinese input
     method types them) made plain, spaces and dashes dropped, upper case."""
+    if len(value) == 18 and value.isascii() and value.isalnum() and value.isupper():
+        return value  # the plain form already (the usual cell of a sheet)
     return uscc.compact(unicodedata.normalize("NFKC", value or ""))
+
+
+def plain_valid_credit_code(code: str) -> bool:
+    """A code in its plain form whose check character holds (the GB 32100-2015 computation
+    python-stdnum makes, on the code's bytes at once: an import checks 100,000 codes)."""
+    if len(code) != 18 or not code.isascii() or not code[:8].isdigit():
+        return False
+    values = code.encode().translate(_VALUES)
+    if 255 in values:
+        return False
+    return values[17] == (31 - sum(map(mul, values[:17], _WEIGHTS)) % 31) % 31
 
 
 def credit_code_problem(code: str) -> str | None:
     """Why ``code`` (already normalised) is not a unified social credit code, or None when it
-    is one.  The one check of GB 32100-2015 for every form, import and service: python-stdnum
-    decides (length, characters, check character), and what it refuses is said here in the
-    user's language."""
+    is one: the one check of GB 32100-2015 for every form, import and service.
+
+    python-stdnum decides, and what it refuses is said here in the user's language.  A code
+    in its plain form whose check character holds is accepted without the library's own
+    clean-up (three passes over the text per code, a fifth of a 100,000-row import); every
+    other code, and every refusal, is stdnum's verdict.  A test holds the two to the same
+    answer on every kind of code."""
+    if plain_valid_credit_code(code):
+        return None
     try:
         uscc.validate(code)
     except InvalidLength:

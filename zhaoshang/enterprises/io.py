@@ -25,19 +25,22 @@ from zhaoshang.core.editing import locked_when_writing
 from zhaoshang.core.scoping import Scope
 from zhaoshang.core.tabular.engine import CREATE, UPDATE, Plan, Report, Resource, SheetRow, register_resource
 from zhaoshang.core.tabular.kinds import (
+    SLOW,
     Bool,
     CellError,
     Choice,
     Column,
+    Failures,
     Integer,
     Kind,
     Lookup,
     Money,
     Text,
+    finish_slow,
     fold,
 )
 from zhaoshang.core.tabular.writing import attname, chunks, fetch_where_in
-from zhaoshang.core.values import credit_code_problem, normalize_credit_code
+from zhaoshang.core.values import credit_code_problem, normalize_credit_code, plain_valid_credit_code
 from zhaoshang.enterprises import rules
 from zhaoshang.enterprises.models import (
     ChainNode,
@@ -115,6 +118,12 @@ class CreditCode(Kind):
         if problem is not None:
             raise CellError(problem)
         return code
+
+    def parse_column(self, parse: Any, values: Sequence[Any]) -> tuple[list[Any], Failures]:
+        # A code as the registry keeps it, which the one check accepts at once, is taken as
+        # it is; every other cell goes through ``parse`` (normalised, then checked).
+        out = [value if value.__class__ is str and plain_valid_credit_code(value) else SLOW for value in values]
+        return finish_slow(out, values, parse, self.empty)
 
 
 def industry_key(text: str) -> str:
