@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from tests.factories import credit_code, csv_bytes, enterprise
-from zhaoshang.core.tabular import engine as tabular
 from zhaoshang.core.audit import history_for
 from zhaoshang.core.models import ChangeLog
+from zhaoshang.core.tabular import engine as tabular
 from zhaoshang.enterprises.io import EnterpriseResource
 from zhaoshang.enterprises.models import ChainNode, Enterprise, EnterpriseRanking, IndustryChain
 from zhaoshang.enterprises.selectors import active_enterprises, search_enterprises
