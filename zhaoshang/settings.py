@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "zhaoshang.core",
     "zhaoshang.org",
+    "zhaoshang.jobs",
     "zhaoshang.enterprises",
     "zhaoshang.projects",
     "zhaoshang.screening",
@@ -77,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "zhaoshang.jobs.context_processors.active_jobs",
             ],
         },
     }
