@@ -272,7 +272,8 @@ def test_list_and_kanban_queries_do_not_grow_with_rows(org):
         _queries(coordinator, reverse("home")),
     )
     assert few == many
-    assert many[0] <= 8 and many[1] <= 8
+    # 9 on the kanban: its own 8 and the top bar's count of the user's unfinished jobs.
+    assert many[0] <= 8 and many[1] <= 9
 
 
 def test_a_project_form_finds_its_enterprise_by_the_exact_name(org):

@@ -8,11 +8,12 @@ the app runs in development mode on an embedded SQLite database under ``data/``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from zhaoshang.env import ImproperlySetError, env_bool, env_int, env_list, env_str
+from zhaoshang.env import ImproperlySetError, env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("ZS_DATA_DIR", str(BASE_DIR / "data")))
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "zhaoshang.core",
     "zhaoshang.org",
+    "zhaoshang.jobs",
     "zhaoshang.enterprises",
     "zhaoshang.projects",
     "zhaoshang.screening",
@@ -76,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "zhaoshang.jobs.context_processors.active_jobs",
             ],
         },
     }
@@ -133,6 +136,53 @@ ZS_UPLOAD_MAX_UNZIPPED_BYTES = env_int("ZS_UPLOAD_MAX_UNZIPPED_BYTES", 200 * 102
 ZS_IMPORT_MAX_ROWS = env_int("ZS_IMPORT_MAX_ROWS", 200_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ZS_UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Cache: shared by every process of the app (the live progress of a running job is read there
+# by the web while the job's own transaction is open).  Files under DATA_DIR need nothing
+# installed; Redis when ZS_REDIS_URL is set.
+ZS_REDIS_URL = env_str("ZS_REDIS_URL", "")
+CACHES: dict[str, dict[str, Any]]
+if ZS_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": ZS_REDIS_URL,
+            "KEY_PREFIX": "zhaoshang",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            "KEY_PREFIX": "zhaoshang",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
+
+# Jobs: long work off the request (see zhaoshang.jobs and docs/architecture.md).
+ZS_JOBS_BACKEND = env_choice("ZS_JOBS_BACKEND", "thread", ("thread", "celery", "immediate", "database"))
+ZS_JOBS_THREADS = env_int("ZS_JOBS_THREADS", 1)
+if ZS_JOBS_THREADS < 1:
+    raise ImproperlySetError("ZS_JOBS_THREADS must be 1 or more")
+ZS_JOBS_BROKER_URL = env_str("ZS_JOBS_BROKER_URL", "redis://127.0.0.1:6379/0")
+ZS_JOBS_MAX_ATTEMPTS = env_int("ZS_JOBS_MAX_ATTEMPTS", 3)
+if ZS_JOBS_MAX_ATTEMPTS < 1:
+    raise ImproperlySetError("ZS_JOBS_MAX_ATTEMPTS must be 1 or more")
+ZS_JOBS_STALE_SECONDS = env_int("ZS_JOBS_STALE_SECONDS", 60)
+if ZS_JOBS_STALE_SECONDS < 10:
+    raise ImproperlySetError("ZS_JOBS_STALE_SECONDS must be 10 or more (a live worker beats every 5 seconds)")
+# Read by zhaoshang/celery.py (namespace CELERY): the message carries a job id only, the job's
+# state and result live in its row, so Celery keeps no results.
+CELERY_BROKER_URL = ZS_JOBS_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "zhaoshang-jobs"
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "recover-jobs": {"task": "zhaoshang.jobs.recover", "schedule": float(ZS_JOBS_STALE_SECONDS)},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION

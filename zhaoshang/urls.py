@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("zhaoshang.org.urls")),
+    path("jobs/", include("zhaoshang.jobs.urls")),
     path("enterprises/", include("zhaoshang.enterprises.urls")),
     path("projects/", include("zhaoshang.projects.urls")),
     path("screening/", include("zhaoshang.screening.urls")),
