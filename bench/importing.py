@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from bench.generate import Generator
+from zhaoshang.core.bulk import batch_mode
 from zhaoshang.core.models import ChangeLog
 from zhaoshang.enterprises.models import (
     ChainNode,
@@ -136,7 +137,9 @@ def _timed_import(data: bytes, filename: str, user: Any) -> tuple[float, float, 
 
     cpu = time.process_time()
     start = time.perf_counter()
-    result = run_import(resource="enterprises", data=data, filename=filename, user=user, commit=True)
+    # As the job of a large import runs it (batch mode: the tuning of batch work allowed).
+    with batch_mode():
+        result = run_import(resource="enterprises", data=data, filename=filename, user=user, commit=True)
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu
     wait_for_checkpoints()

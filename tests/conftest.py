@@ -104,3 +104,10 @@ def _every_page_shows_only_scoped_records() -> Any:
         template_rendered.disconnect(dispatch_uid="zs-scope-guard")
     if problems:
         pytest.fail("Unscoped reads shown on a page:\n" + "\n".join(sorted(set(problems))[:30]), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_at_commit(settings: Any) -> None:
+    """Jobs run in the test's own thread when the transaction that asked for them commits
+    (tests that need committed data and other threads choose their backend themselves)."""
+    settings.ZS_JOBS_BACKEND = "immediate"

@@ -149,11 +149,29 @@ def test_plain_values_give_what_the_orm_gives(org: Any) -> None:
 
 def test_the_pipeline_hands_the_lock_over_quickly_and_restores_the_interval(db: Any) -> None:
     before = sys.getswitchinterval()
-    with transaction.atomic(), bulk.pipelined_inserts():
+    with bulk.batch_mode(), transaction.atomic(), bulk.pipelined_inserts():
         assert sys.getswitchinterval() == pytest.approx(bulk.HANDOVER_SECONDS)
         with bulk.pipelined_inserts():  # nested: the outer one's
             assert sys.getswitchinterval() == pytest.approx(bulk.HANDOVER_SECONDS)
     assert sys.getswitchinterval() == before
+
+
+def test_outside_batch_work_nothing_process_wide_is_tuned(db: Any) -> None:
+    """A web request never changes the process's switch interval or its cycle collector, and
+    writes on its own connection without a writer thread."""
+    import gc
+    import threading
+
+    before = sys.getswitchinterval()
+    threads = threading.active_count()
+    with transaction.atomic(), bulk.pipelined_inserts(), bulk.paused_collector() as paused:
+        assert sys.getswitchinterval() == before and gc.isenabled() and not paused
+        assert threading.active_count() == threads
+        _insert([_row(reserve_ids(Enterprise, 1)[0], "郑州宇通客车股份有限公司", None)])
+    assert Enterprise.objects.filter(name="郑州宇通客车股份有限公司").exists()
+    with bulk.batch_mode(), bulk.paused_collector() as paused:
+        assert paused and not gc.isenabled()
+    assert gc.isenabled()
 
 
 def test_rows_left_in_a_staging_table_by_a_failed_insert_are_not_written_later(db: Any) -> None:

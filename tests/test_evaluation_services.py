@@ -36,6 +36,7 @@ from zhaoshang.evaluation.services import (
     score_all,
     signing_gate,
 )
+from zhaoshang.jobs.models import Job
 from zhaoshang.projects import rules
 from zhaoshang.projects.models import Project
 from zhaoshang.projects.services import MoveRefused, project_move, project_update
@@ -135,7 +136,7 @@ def test_score_all_rescores_every_project_and_reports_progress(org: Any) -> None
         project(f"项目{i}", org.park_a, org.officer_a)
     Score.objects.all().delete()
     seen: list[tuple[int, int]] = []
-    assert score_all(progress=lambda done, total: seen.append((done, total))) == 3
+    assert score_all(progress=lambda done, total: seen.append((done, total))).done == 3
     assert Score.objects.count() == 3
     assert seen[-1] == (3, 3)
 
@@ -157,12 +158,20 @@ def version_data(current: SchemeVersion, **changes: Any) -> dict[str, Any]:
     return data
 
 
-def test_a_new_version_rescores_every_project_and_keeps_the_old_one(org: Any, screening: dict[int, str]) -> None:
+def test_a_new_version_rescores_every_project_and_keeps_the_old_one(
+    org: Any, screening: dict[int, str], django_capture_on_commit_callbacks: Any
+) -> None:
     p = strong(org)
     fast_track_confirm(project=p, user=fresh(org.coordinator))
     v1 = SchemeVersion.objects.get(number=1)
-    with audit_context(user=org.coordinator, source="web"):
+    with audit_context(user=org.coordinator, source="web"), django_capture_on_commit_callbacks(execute=True):
         v2 = scheme_version_create(user=fresh(org.coordinator), **version_data(v1, tax_floor=D("60")))
+    # The re-scoring ran as a job, for the coordinator, and the grade that changed is in the
+    # project's history.
+    job = Job.objects.get(kind="evaluation.rescore")
+    assert (job.state, job.user, job.result["projects"]) == ("done", org.coordinator, 1)
+    moved = next(r for r in history_for(p) if r.after and "grade" in r.after)  # the newest
+    assert (moved.before["grade"], moved.after["grade"], moved.source) == ("A", "B", "job")
     v1.refresh_from_db()
     assert (v2.number, v2.active, v1.active) == (2, True, False)
     assert SchemeVersion.objects.count() == 2

@@ -250,7 +250,7 @@ def test_comparison_shows_facts_points_grades_and_one_radar(org: Any, projects: 
 
 
 def test_scheme_pages_show_the_version_and_only_coordinators_make_a_new_one(
-    org: Any, projects: dict[str, Project]
+    org: Any, projects: dict[str, Project], django_capture_on_commit_callbacks: Any
 ) -> None:
     html = page(client_for(org.viewer_a), reverse("evaluation:scheme"))
     assert "version 1" in html and "in force" in html and "300" in html
@@ -263,7 +263,8 @@ def test_scheme_pages_show_the_version_and_only_coordinators_make_a_new_one(
     assert response.status_code == 200 and "The weights add up to 110, not 100." in response.content.decode()
     assert SchemeVersion.objects.count() == 1
     good = {**data, "weight_funding": "5", "weight_investment_scale": "20", "tax_floor": "30", "note": "调整权重"}
-    response = client_for(org.coordinator).post(reverse("evaluation:scheme_edit"), good)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(org.coordinator).post(reverse("evaluation:scheme_edit"), good)
     assert response.status_code == 302
     v2 = SchemeVersion.objects.get(active=True)
     assert (v2.number, v2.tax_floor, v2.created_by) == (2, D("30"), org.coordinator)

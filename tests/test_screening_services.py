@@ -123,7 +123,7 @@ def test_screen_all_rewrites_every_verdict(org: Any) -> None:
     a = project("项目甲", org.park_a, org.officer_a)
     b = glass_line(org)
     Verdict.objects.all().delete()
-    assert services.screen_all() >= 2
+    assert services.screen_all().done >= 2
     assert (verdict(a).outcome, verdict(b).outcome) == ("pass", "block")
 
 
@@ -279,11 +279,13 @@ def test_only_coordinators_and_leaders_change_rules(org: Any, persona: str) -> N
     assert services.current_version() == 1
 
 
-def test_a_new_rule_is_audited_bumps_the_version_and_rescreens(org: Any) -> None:
+def test_a_new_rule_is_audited_bumps_the_version_and_rescreens(
+    org: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     p = project("智能传感器项目", org.park_a, org.officer_a, industry=IndustryCode.objects.get(pk="3983"))
     assert verdict(p).outcome == "pass"
     coordinator = fresh(org.coordinator)
-    with audit_context(user=coordinator, source="web"):
+    with audit_context(user=coordinator, source="web"), django_capture_on_commit_callbacks(execute=True):
         rule = services.rule_create(data=NEW_RULE, user=coordinator)
     assert (rule.industry_prefixes, rule.added_by) == (["3983"], coordinator)
     assert services.current_version() == 2
@@ -292,7 +294,7 @@ def test_a_new_rule_is_audited_bumps_the_version_and_rescreens(org: Any) -> None
     assert (log.action, log.user_name) == (ChangeAction.CREATE, "coordinator")
 
 
-def test_editing_a_threshold_rescreens_with_the_new_value(org: Any) -> None:
+def test_editing_a_threshold_rescreens_with_the_new_value(org: Any, django_capture_on_commit_callbacks: Any) -> None:
     p = project("园区项目", org.park_a, org.officer_a)
     with audit_context(user=org.officer_a, source="web"):
         project_update(
@@ -301,7 +303,7 @@ def test_editing_a_threshold_rescreens_with_the_new_value(org: Any) -> None:
     assert verdict(p).outcome == "pass"  # 200 万元/亩 ≥ 0.5 × 300
     leader = fresh(org.leader)
     rule = Rule.objects.get(code="5NO-LAND-INTENSITY")
-    with audit_context(user=leader, source="web"):
+    with audit_context(user=leader, source="web"), django_capture_on_commit_callbacks(execute=True):
         services.rule_update(rule=rule, data={"params": {"floor": "450", "fraction": "0.5"}}, user=leader)
     assert verdict(p).outcome == "warn" and hit_codes(p) == {"5NO-LAND-INTENSITY"}
     [log] = history_for(rule)
@@ -311,10 +313,10 @@ def test_editing_a_threshold_rescreens_with_the_new_value(org: Any) -> None:
     )
 
 
-def test_a_deactivated_rule_no_longer_fires(org: Any) -> None:
+def test_a_deactivated_rule_no_longer_fires(org: Any, django_capture_on_commit_callbacks: Any) -> None:
     p = glass_line(org)
     coordinator = fresh(org.coordinator)
-    with audit_context(user=coordinator, source="web"):
+    with audit_context(user=coordinator, source="web"), django_capture_on_commit_callbacks(execute=True):
         services.rule_deactivate(rule=Rule.objects.get(code="3NO-OVERCAP-FLAT-GLASS"), user=coordinator, reason="测试")
     assert verdict(p).outcome == "warn"  # the building-materials warning remains
     project_move(project=p, target=pipeline.REVIEW, user=org.officer_a)
@@ -363,7 +365,9 @@ def test_a_refused_rule_update_leaves_the_rule_as_it_was(org: Any) -> None:
 ENTRY_HEADER = ["类别", "章节", "条目序号", "条目原文", "行业代码", "关键词", "出处", "是否启用"]
 
 
-def test_a_coordinator_imports_entries_and_projects_are_rescreened(org: Any) -> None:
+def test_a_coordinator_imports_entries_and_projects_are_rescreened(
+    org: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     p = project("年产5万吨某某产品项目", org.park_a, org.officer_a, description="新建某某甲装置")
     rows = [
         ENTRY_HEADER,
@@ -379,9 +383,10 @@ def test_a_coordinator_imports_entries_and_projects_are_rescreened(org: Any) -> 
             "是",
         ],
     ]
-    result = run_import(
-        resource="screening_entries", data=xlsx(rows), filename="e.xlsx", user=org.coordinator, commit=True
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        result = run_import(
+            resource="screening_entries", data=xlsx(rows), filename="e.xlsx", user=org.coordinator, commit=True
+        )
     assert (result.ok, result.errors, result.created, result.updated) == (True, [], 1, 1)
     entry = CatalogueEntry.objects.get(section="十、测试")
     assert (entry.entry_class, entry.keywords, entry.added_by, entry.active) == (

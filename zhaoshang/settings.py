@@ -134,6 +134,11 @@ WHITENOISE_USE_FINDERS = DEBUG
 ZS_UPLOAD_MAX_BYTES = env_int("ZS_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 ZS_UPLOAD_MAX_UNZIPPED_BYTES = env_int("ZS_UPLOAD_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024)
 ZS_IMPORT_MAX_ROWS = env_int("ZS_IMPORT_MAX_ROWS", 200_000)
+# Sheets of more rows than this are written by a job, off the request (its page shows the
+# progress); smaller ones in the request, which answers within a second.
+ZS_IMPORT_JOB_ROWS = env_int("ZS_IMPORT_JOB_ROWS", 5_000)
+# Merging an enterprise referenced by more records than this runs as a job.
+ZS_MERGE_JOB_REFERENCES = env_int("ZS_MERGE_JOB_REFERENCES", 200)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ZS_UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import gc
 import logging
 import queue
 import sqlite3
@@ -16,6 +17,7 @@ import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain
 from typing import Any
@@ -27,6 +29,64 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 BATCH = 5000
 logger = logging.getLogger(__name__)
+
+# Process-wide tuning (the cycle collector paused, a quicker hand-over of Python's lock, a
+# writer thread on the caller's connection) is for batch work only: a job, a command, the
+# benchmark.  Never in a web request, which shares the process with others.
+_BATCH: contextvars.ContextVar[bool] = contextvars.ContextVar("zs_batch_mode", default=False)
+
+
+@contextlib.contextmanager
+def batch_mode() -> Iterator[None]:
+    """Allow the process-wide tuning of batch work inside the block (the job runner, the
+    management commands and the benchmark enter it; a web request never does)."""
+    token = _BATCH.set(True)
+    try:
+        yield
+    finally:
+        _BATCH.reset(token)
+
+
+def in_batch() -> bool:
+    return _BATCH.get()
+
+
+@dataclass(frozen=True)
+class BatchCount:
+    """What a batch over many records did: how many it went through, and how many of them
+    changed in a way their history records."""
+
+    done: int
+    changed: int = 0
+
+
+_collector_lock = threading.Lock()
+_collector_depth = 0
+_collector_was_enabled = True
+
+
+@contextlib.contextmanager
+def paused_collector() -> Iterator[bool]:
+    """Python's cycle collector paused for batch work, and restored as found (yields whether
+    it paused).  Batch work builds millions of objects without cycles, and the collector
+    walking them again and again cost more than the work (imports, re-screening, scoring).
+    Only in ``batch_mode``; batches on several threads share the pause."""
+    global _collector_depth, _collector_was_enabled
+    if not in_batch():
+        yield False
+        return
+    with _collector_lock:
+        if _collector_depth == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _collector_depth += 1
+    try:
+        yield True
+    finally:
+        with _collector_lock:
+            _collector_depth -= 1
+            if _collector_depth == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 def insert_rows(
@@ -268,8 +328,9 @@ _PIPE: contextvars.ContextVar[_Pipeline | None] = contextvars.ContextVar("bulk_p
 
 @contextlib.contextmanager
 def pipelined_inserts(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
-    """Within the block, ``insert_rows`` returns at once and a writer thread inserts."""
-    if _PIPE.get() is not None:  # already pipelined further up
+    """Within the block, ``insert_rows`` returns at once and a writer thread inserts (in
+    ``batch_mode`` only: in a web request the inserts run in place)."""
+    if _PIPE.get() is not None or not in_batch():  # already pipelined further up, or no batch
         yield
         return
     # This thread's own connection object (``django.db.connection`` would resolve to a new

@@ -300,6 +300,15 @@ def _references(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     ]
 
 
+def references_to(enterprise: Enterprise) -> int:
+    """How many records of every app point at the enterprise (what a merge would move)."""
+    return sum(
+        model._base_manager.filter(**{fk.name: enterprise}).count()
+        for model in apps.get_models()
+        for fk in _references(model)
+    )
+
+
 @attributed
 @transaction.atomic
 def enterprise_merge(*, user: Actor, keep: Enterprise, absorb: Enterprise) -> Enterprise:

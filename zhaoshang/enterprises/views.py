@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -225,6 +226,15 @@ def enterprise_merge(request: HttpRequest, pk: int) -> HttpResponse:
     form = MergeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         keep = get_restricted_or_404(active_enterprises(), request.user, MERGE, pk=form.cleaned_data["keep"])
+        if keep.pk != absorb.pk and services.references_to(absorb) > settings.ZS_MERGE_JOB_REFERENCES:
+            from zhaoshang.enterprises.jobs import MERGE as MERGE_JOB
+            from zhaoshang.jobs.services import enqueue
+
+            job = enqueue(MERGE_JOB, user=request.user, params={"keep": keep.pk, "absorb": absorb.pk})
+            messages.info(
+                request, _("The merge moves many records, so it runs as a job; its page shows how far it is.")
+            )
+            return redirect("jobs:detail", pk=job.pk)
         try:
             services.enterprise_merge(user=request.user, keep=keep, absorb=absorb)
         except ValidationError as exc:

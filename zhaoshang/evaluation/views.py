@@ -467,7 +467,8 @@ def scheme_edit(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Version %(n)s is now in force; every project was scored again with it.") % {"n": version.number},
+                _("Version %(n)s is now in force; every project is being scored again with it (see My jobs).")
+                % {"n": version.number},
             )
             return redirect("evaluation:scheme")
     return render(request, "evaluation/scheme_form.html", {"form": form, "current": current})

@@ -16,3 +16,5 @@ class JobsConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("jobs")
+        # The import engine is core's and knows no app above it: its job kind lives here.
+        from zhaoshang.jobs import imports  # noqa: F401

@@ -27,7 +27,6 @@ through its own connection.
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import logging
 import threading
@@ -48,6 +47,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from zhaoshang.core.audit import audit_context
+from zhaoshang.core.bulk import batch_mode, paused_collector
 from zhaoshang.core.models import ChangeSource
 from zhaoshang.jobs.models import LIVE_SECONDS, Job, JobState
 
@@ -148,11 +148,6 @@ def in_job() -> bool:
     return _IN_JOB.get()
 
 
-_tuning_lock = threading.Lock()
-_tuning_depth = 0
-_collector_was_enabled = True
-
-
 @contextlib.contextmanager
 def tuned() -> Iterator[bool]:
     """Pause Python's cycle collector for a job's bulk work and restore it as found.
@@ -163,22 +158,11 @@ def tuned() -> Iterator[bool]:
     yields False.  Jobs on several threads of one process share the pause: the collector
     comes back when the last of them leaves.  It is process-wide, so with the thread backend
     the web threads of that process run without it meanwhile."""
-    global _tuning_depth, _collector_was_enabled
     if not in_job():
         yield False
         return
-    with _tuning_lock:
-        if _tuning_depth == 0:
-            _collector_was_enabled = gc.isenabled()
-            gc.disable()
-        _tuning_depth += 1
-    try:
-        yield True
-    finally:
-        with _tuning_lock:
-            _tuning_depth -= 1
-            if _tuning_depth == 0 and _collector_was_enabled:
-                gc.enable()
+    with paused_collector() as paused:
+        yield paused
 
 
 class _Live:
@@ -324,6 +308,7 @@ def execute(job_id: int) -> None:
     token = _IN_JOB.set(True)
     try:
         with (
+            batch_mode(),
             translation.override(language),
             audit_context(user=job.user, source=ChangeSource.JOB, request_id=f"job-{job.pk}"),
         ):

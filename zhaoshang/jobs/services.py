@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from zhaoshang.core.audit import acting, record_change, snapshot
 from zhaoshang.core.models import ChangeAction
+from zhaoshang.core.scoping import person
 from zhaoshang.jobs import rules
 from zhaoshang.jobs.backends import Backend, submit
 from zhaoshang.jobs.models import Job, JobState
@@ -53,7 +54,7 @@ def enqueue(kind: str, *, user: Any, params: dict[str, Any] | None = None) -> Jo
         params = json.loads(json.dumps(params, cls=DjangoJSONEncoder))
     except TypeError as exc:
         raise TypeError(f"the parameters of job {kind!r} must be JSON values: {exc}") from exc
-    starter = user if getattr(user, "is_authenticated", False) else None
+    starter = person(user)
     job = Job(kind=kind, params=params, user=starter, language=translation.get_language() or settings.LANGUAGE_CODE)
     job.full_clean()
     job.save()

@@ -7,7 +7,6 @@ facts in bulk, calls them and writes the verdicts in bulk.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -20,7 +19,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from zhaoshang.core.audit import attributed, record_change, record_changes_bulk, snapshot, write_change_rows
-from zhaoshang.core.bulk import insert_rows, pipelined_inserts, plain_values
+from zhaoshang.core.bulk import BatchCount, insert_rows, paused_collector, pipelined_inserts, plain_values
 from zhaoshang.core.editing import bump, check_revision, copy_into
 from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import CHANGE, CREATE, IMPORT, person, require
@@ -265,7 +264,7 @@ def _record_outcome_changes(
 
 
 @transaction.atomic
-def screen_all(progress: Callable[[int], None] | None = None) -> int:
+def screen_all(progress: Callable[[int], None] | None = None) -> BatchCount:
     """Re-screen every project against the current catalogue; return how many.
 
     Reads every project's facts in one query, screens them with the pure rules chunk by
@@ -277,12 +276,10 @@ def screen_all(progress: Callable[[int], None] | None = None) -> int:
     old = _outcomes_now()
     Verdict.objects.all().delete()
     columns = _verdict_columns()
-    done = 0
+    done = changed = 0
     # Millions of short-lived objects: the cyclic collector would rescan the growing heap
     # again and again (as in the scoring batch); nothing here makes reference cycles.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_collector():
         # Every project's facts first, then the rules chunk by chunk while a writer thread
         # stores the previous chunk's verdicts: no read has to wait for a write.
         every = plain_values(Project.objects.order_by("pk"), _READ_FIELDS)
@@ -292,14 +289,11 @@ def screen_all(progress: Callable[[int], None] | None = None) -> int:
                 verdicts = list(_verdict_rows(rows, compiled, version, stamp))
                 insert_rows(Verdict._meta.db_table, columns, verdicts)
                 if old:
-                    _record_outcome_changes(old, verdicts, rows, version)
+                    changed += _record_outcome_changes(old, verdicts, rows, version)
                 done += len(rows)
                 if progress is not None:
                     progress(len(rows))
-    finally:
-        if collecting:
-            gc.enable()
-    return done
+    return BatchCount(done, changed)
 
 
 def projects_with_outcome(outcome: str) -> Any:
@@ -526,9 +520,21 @@ def _validate(rule: Rule) -> None:
         raise ValidationError(errors)
 
 
-def _after_catalogue_change() -> int:
+def _after_catalogue_change(user: Any) -> Any:
+    """A new catalogue version; every project is screened again in a job once the change
+    commits (the pipeline's gate screens a project's current facts with the catalogue as it
+    is, so nothing waits for the job to be right)."""
     bump_version()
-    return screen_all()
+    return request_rescreen(user)
+
+
+def request_rescreen(user: Any) -> Any:
+    """Every project screened again against the catalogue as it is, as a job once the current
+    transaction commits (its page shows the progress)."""
+    from zhaoshang.jobs.services import enqueue
+    from zhaoshang.screening.jobs import RESCREEN
+
+    return enqueue(RESCREEN, user=person(user))
 
 
 @attributed
@@ -543,7 +549,7 @@ def rule_create(*, data: Mapping[str, Any], user: Any) -> Rule:
     rule.full_clean()
     rule.save()
     record_change(rule, action=ChangeAction.CREATE, after=snapshot(rule))
-    _after_catalogue_change()
+    _after_catalogue_change(user)
     return rule
 
 
@@ -570,7 +576,7 @@ def rule_update(*, rule: Rule, data: Mapping[str, Any], user: Any, revision: int
     locked.save()
     record_change(locked, action=ChangeAction.UPDATE, before=before, after=after)
     copy_into(rule, locked)
-    _after_catalogue_change()
+    _after_catalogue_change(user)
     return rule
 
 
@@ -589,7 +595,7 @@ def rule_set_active(*, rule: Rule, active: bool, user: Any, reason: str = "") ->
     locked.save(update_fields=["active", "updated", "revision"])
     record_change(locked, action=ChangeAction.UPDATE, before=before, after=snapshot(locked), message=reason.strip())
     copy_into(rule, locked)
-    _after_catalogue_change()
+    _after_catalogue_change(user)
     return rule
 
 
@@ -613,7 +619,7 @@ def entry_set_active(*, entry: CatalogueEntry, active: bool, user: Any) -> Catal
     locked.save(update_fields=["active", "updated", "revision"])
     record_change(locked, action=ChangeAction.UPDATE, before=before, after=snapshot(locked))
     copy_into(entry, locked)
-    _after_catalogue_change()
+    _after_catalogue_change(user)
     return entry
 
 
@@ -637,10 +643,5 @@ def entries_import(
         + [(e, ChangeAction.UPDATE, before, snapshot(e)) for e, before in updates],
         message=_("catalogue import"),
     )
-    _after_catalogue_change()
+    _after_catalogue_change(user)
     return len(created) + len(updates)
-
-
-def catalogue_changed() -> int:
-    """After entries were imported: a new version, and every project re-screened."""
-    return _after_catalogue_change()

@@ -83,7 +83,10 @@ def rule_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Rule %(code)s added; every project was screened again.") % {"code": rule.code})
+            messages.success(
+                request,
+                _("Rule %(code)s added; every project is being screened again (see My jobs).") % {"code": rule.code},
+            )
             return redirect("screening:rule_detail", pk=rule.pk)
     return render(request, "screening/rule_form.html", {"form": form, "creating": True})
 
@@ -112,7 +115,7 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, _("Rule saved; every project was screened again."))
+            messages.success(request, _("Rule saved; every project is being screened again (see My jobs)."))
             return redirect("screening:rule_detail", pk=rule.pk)
     return render(request, "screening/rule_form.html", {"form": form, "rule": rule})
 
@@ -126,9 +129,9 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     services.rule_set_active(rule=rule, active=not rule.active, user=request.user, reason=reason)
     if rule.active:
-        messages.success(request, _("Rule reactivated; every project was screened again."))
+        messages.success(request, _("Rule reactivated; every project is being screened again (see My jobs)."))
     else:
-        messages.success(request, _("Rule deactivated; every project was screened again."))
+        messages.success(request, _("Rule deactivated; every project is being screened again (see My jobs)."))
     return redirect("screening:rule_detail", pk=rule.pk)
 
 
@@ -164,7 +167,7 @@ def entry_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     _require_editor(request)
     entry = get_restricted_or_404(CatalogueEntry.objects.all(), request.user, "change", pk=pk)
     services.entry_set_active(entry=entry, active=not entry.active, user=request.user)
-    messages.success(request, _("Entry updated; every project was screened again."))
+    messages.success(request, _("Entry updated; every project is being screened again (see My jobs)."))
     return redirect("screening:entries")
 
 

@@ -3,9 +3,7 @@ all-or-nothing run that plans a sheet and hands its writes to the resource."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import or_
@@ -19,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from zhaoshang.core.audit import audit_context
-from zhaoshang.core.bulk import checkpoint_after, pipelined_inserts
+from zhaoshang.core.bulk import checkpoint_after, paused_collector, pipelined_inserts
 from zhaoshang.core.models import ChangeSource
 from zhaoshang.core.scoping import IMPORT, Scope, require, scope_for
 from zhaoshang.core.tabular.kinds import Column, fold, is_blank, text_of
@@ -293,32 +291,25 @@ def _header_text(table: list[list[Any]], header_index: int, pos: int) -> str:
     return text_of(table[header_index][pos])
 
 
-@contextlib.contextmanager
-def _without_cycle_collector() -> Iterator[None]:
-    """Python's cycle collector paused while an import runs.
-
-    An import holds millions of cells, values and rows at once, none of them in a cycle
-    (reference counting frees them), yet every few thousand new objects the collector
-    would walk them all again: that cost more than parsing them.  It is switched back on
-    (and left as it was found) however the import ends."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+Progress = Callable[[int, int], None]
 
 
-def run_import(*, resource: str, data: bytes, filename: str, user: Any, commit: bool) -> ImportResult:
+def run_import(
+    *, resource: str, data: bytes, filename: str, user: Any, commit: bool, progress: Progress | None = None
+) -> ImportResult:
     """Check, read and validate an uploaded sheet; with ``commit`` write it, all or nothing.
+    ``progress(rows checked, rows)`` is told after each part (a job's progress bar).
 
     Raises ``PermissionDenied`` for a user who may not write (viewers, anonymous)."""
-    with _without_cycle_collector():
-        return _run_import(resource=resource, data=data, filename=filename, user=user, commit=commit)
+    # In a job (batch mode) Python's cycle collector is paused: the import's millions of
+    # cells and rows hold no cycles, and walking them again and again cost more than parsing.
+    with paused_collector():
+        return _run_import(resource=resource, data=data, filename=filename, user=user, commit=commit, progress=progress)
 
 
-def _run_import(*, resource: str, data: bytes, filename: str, user: Any, commit: bool) -> ImportResult:
+def _run_import(
+    *, resource: str, data: bytes, filename: str, user: Any, commit: bool, progress: Progress | None
+) -> ImportResult:
     res = get_resource(resource)
     require(user, IMPORT, res.model)
     scope = scope_for(user)
@@ -363,6 +354,8 @@ def _run_import(*, resource: str, data: bytes, filename: str, user: Any, commit:
             # Nothing more is written once a row has failed: the import will be undone.
             if writing and not errors:
                 res.write_part(plan, user=user)
+            if progress is not None:
+                progress(start + len(part), len(rows))
         if writing and not errors:
             res.write(plan, user=user)
         # Left to right as the sheet shows them; columns the sheet lacks come last.

@@ -1,18 +1,13 @@
 """Import pages: upload, preview with every error, then commit; and the template download.
 
-The uploaded bytes are kept between the preview and the commit under
-``DATA_DIR/uploads/<random token>``, together with who uploaded them for which sheet.  The
-commit names only the token, never a path, and is refused for any other user; the file is
-checked and validated again at commit time, since the records may have changed meanwhile.
+The uploaded bytes wait between the preview and the commit (``stored``).  The file is checked
+and validated again at commit time, since the records may have changed meanwhile.  A sheet of
+more than ``ZS_IMPORT_JOB_ROWS`` rows is committed by a job (``imports.commit``), whose page
+shows its progress, instead of inside the request.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import secrets
-import time
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -26,17 +21,13 @@ from django.utils.translation import gettext as _
 
 from zhaoshang.core.scoping import IMPORT, may
 from zhaoshang.core.tabular.engine import CREATE, ImportResult, Resource, get_resource, run_import
+from zhaoshang.core.tabular.stored import discard, load, store
 from zhaoshang.core.tabular.template import template_response
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
-KEEP_SECONDS = 24 * 3600
+# The job kind that commits a large sheet (registered by the jobs app: zhaoshang/jobs/imports.py).
+IMPORT_JOB = "imports.commit"
+
 ERRORS_SHOWN = 500
-
-
-def upload_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _resource_or_404(name: str) -> Resource:
@@ -44,48 +35,6 @@ def _resource_or_404(name: str) -> Resource:
         return get_resource(name)
     except LookupError as exc:
         raise Http404 from exc
-
-
-def _store(data: bytes, *, filename: str, user_id: int | None, resource: str) -> str:
-    folder = upload_dir()
-    _sweep(folder)
-    token = secrets.token_urlsafe(24)
-    (folder / f"{token}.bin").write_bytes(data)
-    meta = {"user": user_id, "resource": resource, "filename": Path(filename).name[:200], "time": time.time()}
-    (folder / f"{token}.json").write_text(json.dumps(meta), encoding="utf-8")
-    return token
-
-
-def _load(token: str, *, user_id: int | None, resource: str) -> tuple[bytes, str] | None:
-    if not _TOKEN.match(token):
-        return None
-    folder = upload_dir()
-    try:
-        meta = json.loads((folder / f"{token}.json").read_text(encoding="utf-8"))
-        if user_id is None or meta.get("user") != user_id or meta.get("resource") != resource:
-            return None
-        if time.time() - float(meta.get("time", 0)) > KEEP_SECONDS:
-            return None
-        return (folder / f"{token}.bin").read_bytes(), str(meta.get("filename", ""))
-    except (OSError, ValueError):
-        return None
-
-
-def _discard(token: str) -> None:
-    if _TOKEN.match(token):
-        for suffix in (".bin", ".json"):
-            (upload_dir() / f"{token}{suffix}").unlink(missing_ok=True)
-
-
-def _sweep(folder: Path) -> None:
-    """Forget uploads nobody committed within a day."""
-    limit = time.time() - KEEP_SECONDS
-    for path in folder.iterdir():
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink(missing_ok=True)
-        except OSError:
-            continue
 
 
 def _context(res: Resource, result: ImportResult | None = None, token: str = "", **extra: Any) -> dict[str, Any]:
@@ -121,14 +70,22 @@ def import_view(request: HttpRequest, resource: str) -> HttpResponse:
     user_id = request.user.pk
     token = request.POST.get("token", "")
     if token:
-        stored = _load(token, user_id=user_id, resource=resource)
+        stored = load(token, user_id=user_id, resource=resource)
         if stored is None:
             messages.error(request, _("The uploaded file has expired or is not yours; upload it again."))
             return redirect(_context(res)["import_url"])
-        data, filename = stored
+        if stored.rows > settings.ZS_IMPORT_JOB_ROWS:
+            # A large sheet is written by a job: the request returns at once, the job's page
+            # shows the progress (the one seam where core hands work to the jobs app).
+            from zhaoshang.jobs.services import enqueue
+
+            job = enqueue(IMPORT_JOB, user=request.user, params={"resource": resource, "token": token})
+            messages.info(request, _("The import runs as a job; its page shows how far it is."))
+            return redirect("jobs:detail", pk=job.pk)
+        data, filename = stored.data, stored.filename
         result = run_import(resource=resource, data=data, filename=filename, user=request.user, commit=True)
         if result.ok:
-            _discard(token)
+            discard(token)
             messages.success(
                 request,
                 _("Imported %(rows)s rows: %(created)s created, %(updated)s updated.")
@@ -152,7 +109,7 @@ def import_view(request: HttpRequest, resource: str) -> HttpResponse:
     filename = upload.name or ""
     result = run_import(resource=resource, data=data, filename=filename, user=request.user, commit=False)
     if result.ok:
-        token = _store(data, filename=filename, user_id=user_id, resource=resource)
+        token = store(data, filename=filename, user_id=user_id, resource=resource, rows=result.rows)
     return render(request, template, _context(res, result, token, filename=filename))
 
 

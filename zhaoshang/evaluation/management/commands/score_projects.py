@@ -11,6 +11,7 @@ from django.db.models import Count
 from tqdm import tqdm
 
 from zhaoshang.core.audit import audit_context
+from zhaoshang.core.bulk import batch_mode
 from zhaoshang.core.models import ChangeSource
 from zhaoshang.evaluation.models import Score
 from zhaoshang.evaluation.selectors import active_version
@@ -42,7 +43,8 @@ class Command(BaseCommand):
             def advance(done: int, _total: int) -> None:
                 bar.update(done - bar.n)
 
-            done = score_all(progress=advance)
+            with batch_mode():
+                done = score_all(progress=advance).done
         seconds = time.perf_counter() - started
         grades = dict(Score.objects.values_list("grade").annotate(n=Count("pk")).order_by())
         version = active_version()

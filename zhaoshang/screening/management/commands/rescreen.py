@@ -11,6 +11,7 @@ from django.db.models import Count
 from tqdm import tqdm
 
 from zhaoshang.core.audit import audit_context
+from zhaoshang.core.bulk import batch_mode
 from zhaoshang.core.models import ChangeSource
 from zhaoshang.projects.models import Project
 from zhaoshang.screening.models import Verdict
@@ -43,7 +44,8 @@ class Command(BaseCommand):
             def tick(n: int) -> None:
                 bar.update(n)
 
-            done = screen_all(progress=tick)
+            with batch_mode():
+                done = screen_all(progress=tick).done
         seconds = time.perf_counter() - started
         counts = dict(Verdict.objects.values_list("outcome").annotate(n=Count("pk")).order_by())
         self.stdout.write(
