@@ -687,6 +687,48 @@ def test_project_update_moves_stage_through_the_same_checks(org: Any) -> None:
     assert sorted(actions) == ["move", "update"]
 
 
+def test_an_import_judges_foreign_capital_as_the_form_does(org: Any) -> None:
+    """One rule (projects.rules.project_errors): a rate of 0, or foreign capital without its
+    rate and date, is refused by the import with the form's own words."""
+    before = state()
+    rows = [
+        ["项目名称", "投资方名称", "牵头单位", "外资（万美元）", "汇率（人民币/美元）", "汇率日期"],
+        ["零汇率项目", "某外资公司", "园区运营中心A", 100, 0, "2024-03-01"],
+        ["缺汇率项目", "某外资公司", "园区运营中心A", 100, "", ""],
+    ]
+    result = run_import(resource="projects", data=xlsx(rows), filename="p.xlsx", user=org.coordinator, commit=True)
+    assert errors(result) == [
+        (2, "汇率（人民币/美元）", "The exchange rate must be more than 0."),
+        (3, "汇率（人民币/美元）", "Foreign capital needs the exchange rate and its date."),
+    ]
+    assert state() == before
+
+
+def test_an_import_holds_and_resumes_a_project_as_a_move_does(org: Any) -> None:
+    """The one transition (projects.rules.move_effects): on hold remembers the stage it was
+    held at and its reason; resuming forgets both, and may not go past the held stage."""
+    p = project("暂缓项目", org.park_a, org.officer_a, stage=rules.NEGOTIATING)
+    header = ["项目编号", "项目名称", "牵头单位", "项目阶段", "阶段变更原因"]
+
+    def sheet(stage: str, reason: str = "") -> bytes:
+        return xlsx([header, [p.pk, p.name, "园区运营中心A", stage, reason]])
+
+    result = run_import(
+        resource="projects", data=sheet("暂缓", "资金未到位"), filename="p.xlsx", user=org.officer_a, commit=True
+    )
+    assert result.ok, result.errors
+    p.refresh_from_db()
+    assert (p.stage, p.held_at_stage, p.side_reason) == (rules.ON_HOLD, rules.NEGOTIATING, "资金未到位")
+    result = run_import(resource="projects", data=sheet("评审"), filename="p.xlsx", user=org.officer_a, commit=True)
+    assert errors(result) == [
+        (2, "项目阶段", "A project on hold resumes at the stage it was held at or an earlier one."),
+    ]
+    result = run_import(resource="projects", data=sheet("洽谈"), filename="p.xlsx", user=org.officer_a, commit=True)
+    assert result.ok, result.errors
+    p.refresh_from_db()
+    assert (p.stage, p.held_at_stage, p.side_reason) == (rules.NEGOTIATING, "", "")
+
+
 def test_officer_b_cannot_update_park_a_projects(org: Any) -> None:
     p = project("园区A保密项目", org.park_a, user=org.officer_a)
     before = state(p)
