@@ -76,6 +76,7 @@ NOT_WRITES = {
     "fast_track_errors",
     "signing_gate",
     "Recovery",
+    "RuleFields",
     # Version bookkeeping and derived data: the catalogue's counter, verdicts and scores
     # (whose outcome and grade changes are logged on the project: see the scenarios).
     "bump_version",

@@ -461,7 +461,7 @@ def plain_values(queryset: Any, fields: Sequence[str]) -> list[tuple[Any, ...]]:
     sql, params = qs.query.sql_with_params()
     with connections[qs.db].cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
     todo = [(i, kind) for i, kind in enumerate(kinds) if kind]
     if not todo:
         return rows

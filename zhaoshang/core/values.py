@@ -84,7 +84,7 @@ def plain_valid_credit_code(code: str) -> bool:
     values = code.encode().translate(_VALUES)
     if 255 in values:
         return False
-    return values[17] == (31 - sum(map(mul, values[:17], _WEIGHTS)) % 31) % 31
+    return bool(values[17] == (31 - sum(map(mul, values[:17], _WEIGHTS)) % 31) % 31)
 
 
 def credit_code_problem(code: str) -> str | None:

@@ -186,7 +186,7 @@ def enterprise_update(
     """Change an enterprise's facts.  The record is read again, locked, inside the
     transaction; a save started from an older ``revision`` is refused (``StaleEdit``); only
     the fields given are written.  A renamed record meets the duplicate check again."""
-    locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    locked: Enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     require(user, CHANGE, locked)
     check_revision(locked, revision)
     before = _audit_state(locked)
@@ -219,7 +219,7 @@ def enterprise_update(
 
 
 def _locked_for_change(user: Actor, enterprise: Enterprise) -> Enterprise:
-    locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+    locked: Enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     require(user, CHANGE, locked)
     return locked
 

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -28,7 +28,7 @@ from zhaoshang.core.audit import attributed, record_change, snapshot, write_chan
 from zhaoshang.core.bulk import BatchCount, insert_rows, paused_collector, pipelined_inserts
 from zhaoshang.core.editing import bump
 from zhaoshang.core.models import ChangeAction
-from zhaoshang.core.scoping import CHANGE, CREATE, OPINE, RATE, may, person, require
+from zhaoshang.core.scoping import CHANGE, CREATE, OPINE, RATE, Actor, may, person, require
 from zhaoshang.evaluation import rules, selectors
 from zhaoshang.evaluation.models import (
     Decision,
@@ -42,6 +42,9 @@ from zhaoshang.evaluation.models import (
     Score,
 )
 from zhaoshang.projects import rules as pipeline
+
+if TYPE_CHECKING:
+    from zhaoshang.projects.models import Project
 
 DEFAULT_SCHEME_FILE = Path(__file__).resolve().parent / "data" / "default_scheme.json"
 CHUNK = 5000
@@ -111,7 +114,7 @@ def _ensure_default() -> SchemeVersion:
 @transaction.atomic
 def scheme_version_create(
     *,
-    user: Any,
+    user: Actor,
     indicators: list[dict[str, Any]],
     vetoes: list[dict[str, Any]],
     hard_thresholds: list[dict[str, Any]],
@@ -167,7 +170,7 @@ def scheme_version_create(
     return version
 
 
-def request_rescore(user: Any) -> Any:
+def request_rescore(user: Actor) -> Any:
     """Every project scored again with the scheme in force, as a job once the change commits
     (its page shows the progress); scores already computed stay until then."""
     from zhaoshang.evaluation.jobs import RESCORE
@@ -386,7 +389,7 @@ def screening_projects_with(outcome: str) -> Any:
 OUTCOME_LABELS = {"pass": gettext_lazy("pass"), "warn": gettext_lazy("warning"), "block": gettext_lazy("blocked")}
 
 
-def fast_track_errors(project: Any) -> list[str]:
+def fast_track_errors(project: Project) -> list[str]:
     """Why ``project`` cannot be fast-tracked now (empty when it can): it must be at review,
     graded A by its current score without a veto, and screened "pass" (no warning)."""
     errors: list[str] = []
@@ -413,7 +416,7 @@ def fast_track_errors(project: Any) -> list[str]:
 
 @attributed
 @transaction.atomic
-def fast_track_confirm(*, project: Any, user: Any) -> FastTrack:
+def fast_track_confirm(*, project: Project, user: Actor) -> FastTrack:
     """A coordinator confirms in one click that an eligible project skips the review meeting."""
     from zhaoshang.projects.models import Project
 
@@ -440,7 +443,7 @@ def fast_track_confirm(*, project: Any, user: Any) -> FastTrack:
 
 @attributed
 @transaction.atomic
-def meeting_create(*, project: Any, user: Any, date: dt.date, members: Sequence[Any]) -> ReviewMeeting:
+def meeting_create(*, project: Project, user: Actor, date: dt.date, members: Sequence[Any]) -> ReviewMeeting:
     """Convene a review meeting (联审会) on a project at review, with its members."""
     require(user, RATE, project, _("Only coordinators and leaders may convene a review meeting."))
     if project.stage != pipeline.REVIEW:
@@ -459,7 +462,9 @@ def meeting_create(*, project: Any, user: Any, date: dt.date, members: Sequence[
 
 @attributed
 @transaction.atomic
-def opinion_set(*, meeting: ReviewMeeting, member: Any, user: Any, opinion: str, conditions: str = "") -> ReviewOpinion:
+def opinion_set(
+    *, meeting: ReviewMeeting, member: Any, user: Actor, opinion: str, conditions: str = ""
+) -> ReviewOpinion:
     """Record (or change, until the decision) a member's opinion.  A member records their
     own; the coordinator may record one on a member's behalf."""
     meeting = ReviewMeeting.objects.select_for_update().get(pk=meeting.pk)
@@ -489,7 +494,7 @@ def opinion_set(*, meeting: ReviewMeeting, member: Any, user: Any, opinion: str,
 @attributed
 @transaction.atomic
 def meeting_decide(
-    *, meeting: ReviewMeeting, user: Any, decision: str, reason: str = "", conditions: str = ""
+    *, meeting: ReviewMeeting, user: Actor, decision: str, reason: str = "", conditions: str = ""
 ) -> ReviewMeeting:
     """Record the meeting's decision once every member has given an opinion.  The conditions
     of an approval with conditions (one per line) become follow-up items on the project."""
@@ -527,7 +532,7 @@ def meeting_decide(
 
 @attributed
 @transaction.atomic
-def condition_done(*, condition: ProjectCondition, user: Any, done: bool = True) -> ProjectCondition:
+def condition_done(*, condition: ProjectCondition, user: Actor, done: bool = True) -> ProjectCondition:
     """Mark a follow-up condition as met (or reopen it)."""
     condition = ProjectCondition.objects.select_for_update().get(pk=condition.pk)
     require(user, CHANGE, condition, _("You may not change this project's conditions."))
@@ -546,7 +551,7 @@ def condition_done(*, condition: ProjectCondition, user: Any, done: bool = True)
 _SIGNED_AT = pipeline.PIPELINE.index(pipeline.SIGNED)
 
 
-def signing_gate(project: Any, target: str) -> list[str]:
+def signing_gate(project: Project, target: str) -> list[str]:
     """A project crossing into signed (or any later stage) needs a positive review decision
     or a fast-track confirmation; a rejection refuses with its reason.
 

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from zhaoshang.core.audit import acting, record_change, snapshot
 from zhaoshang.core.models import ChangeAction
-from zhaoshang.core.scoping import person
+from zhaoshang.core.scoping import Actor, person
 from zhaoshang.jobs import rules
 from zhaoshang.jobs.backends import Backend, submit
 from zhaoshang.jobs.models import Job, JobState
@@ -42,7 +42,7 @@ __all__ = ["JobContext", "JobError", "enqueue", "in_job", "job_kind", "job_retry
 
 
 @transaction.atomic
-def enqueue(kind: str, *, user: Any, params: dict[str, Any] | None = None) -> Job:
+def enqueue(kind: str, *, user: Actor | None, params: dict[str, Any] | None = None) -> Job:
     """Record a job of ``kind`` for ``user`` (None: the system) and hand it to the backend
     when the current transaction commits, so that it never starts before the data it needs
     is committed (and never starts at all if the request rolls back).  Returns the queued
@@ -65,7 +65,7 @@ def enqueue(kind: str, *, user: Any, params: dict[str, Any] | None = None) -> Jo
 
 
 @transaction.atomic
-def job_retry(*, job: Job, user: Any) -> Job:
+def job_retry(*, job: Job, user: Actor) -> Job:
     """Start a failed job again, as a new attempt with the same parameters (for the user
     who started it; at most ``ZS_JOBS_MAX_ATTEMPTS`` attempts in all)."""
     job = Job.objects.select_for_update().get(pk=job.pk)

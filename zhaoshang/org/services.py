@@ -57,7 +57,7 @@ def unit_update(
 ) -> Unit:
     """Change a unit (coordinators); moving it re-roots the paths of its whole subtree.
     Arguments left out (``None``; ``parent=False``) keep their value."""
-    locked = Unit.objects.select_for_update().get(pk=unit.pk)
+    locked: Unit = Unit.objects.select_for_update().get(pk=unit.pk)
     require(user, CHANGE, locked)
     check_revision(locked, revision)
     before = snapshot(locked)
@@ -99,7 +99,7 @@ def unit_update(
 def membership_set(*, user: Actor, member: Any, unit: Unit, role: str, title: str = "") -> Membership:
     """Give ``member`` a role in ``unit`` (creating or changing the membership; coordinators)."""
     require(user, CREATE, Membership)
-    existing = Membership.objects.select_for_update().filter(user=member, unit=unit).first()
+    existing: Membership | None = Membership.objects.select_for_update().filter(user=member, unit=unit).first()
     forget_scope(member)
     if existing is None:
         m = Membership(user=member, unit=unit, role=role, title=title)

@@ -192,7 +192,7 @@ def _sync_owner_member(project: Project, previous_owner_id: int | None) -> None:
 
 def _locked(user: Actor, project: Project, action: str) -> Project:
     """The project read again inside the transaction, locked, after the permission check."""
-    locked = Project.objects.select_for_update().get(pk=project.pk)
+    locked: Project = Project.objects.select_for_update().get(pk=project.pk)
     require(user, action, locked)
     return locked
 

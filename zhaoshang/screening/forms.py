@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zhaoshang.screening import rules
 from zhaoshang.screening.models import CHECK_CHOICES, Category, Family, KeywordFact, Kind, Provenance, Rule
+from zhaoshang.screening.services import RULE_FIELDS, RuleFields
 
 AREA = forms.Textarea(attrs={"rows": 2})
 
@@ -130,8 +130,8 @@ class RuleForm(forms.Form):
             params[name.strip()] = value.strip()
         return params
 
-    def service_data(self) -> Mapping[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "revision"}
+    def service_data(self) -> RuleFields:
+        return cast(RuleFields, {k: v for k, v in self.cleaned_data.items() if k in RULE_FIELDS})
 
 
 class DeactivateForm(forms.Form):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import orjson
 from django.core.exceptions import ValidationError
@@ -22,7 +22,7 @@ from zhaoshang.core.audit import attributed, record_change, record_changes_bulk,
 from zhaoshang.core.bulk import BatchCount, insert_rows, paused_collector, pipelined_inserts, plain_values
 from zhaoshang.core.editing import bump, check_revision, copy_into
 from zhaoshang.core.models import ChangeAction
-from zhaoshang.core.scoping import CHANGE, CREATE, IMPORT, person, require
+from zhaoshang.core.scoping import CHANGE, CREATE, IMPORT, Actor, person, require
 from zhaoshang.enterprises.models import IndustryCode
 from zhaoshang.projects import rules as pipeline
 from zhaoshang.projects.models import Project
@@ -360,26 +360,31 @@ def gate(project: Project, target: str) -> list[str]:
 
 # -- the catalogue: rules -----------------------------------------------------------------------
 
-RULE_FIELDS: tuple[str, ...] = (
-    "code",
-    "family",
-    "category",
-    "kind",
-    "basis",
-    "provenance",
-    "item_number",
-    "item_text",
-    "source",
-    "industry_prefixes",
-    "keywords",
-    "keyword_facts",
-    "except_terms",
-    "numeric_check",
-    "params",
-    "message_zh",
-    "message_en",
-    "active",
-)
+
+class RuleFields(TypedDict, total=False):
+    """What an editor gives for a rule (lists may come as text, as the form types them)."""
+
+    code: str
+    family: str
+    category: str
+    kind: str
+    basis: str
+    provenance: str
+    item_number: str
+    item_text: str
+    source: str
+    industry_prefixes: list[str] | str
+    keywords: list[str] | str
+    keyword_facts: list[str] | str
+    except_terms: list[str] | str
+    numeric_check: str
+    params: dict[str, Any]
+    message_zh: str
+    message_en: str
+    active: bool
+
+
+RULE_FIELDS: tuple[str, ...] = tuple(RuleFields.__annotations__)
 _CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,59}$")
 _SPLIT_RE = re.compile(r"[,，、;；\s]+")
 
@@ -410,7 +415,7 @@ def _split_keywords(value: Any) -> list[str]:
 EDITOR_ONLY = gettext_lazy("Only coordinators and leaders may change the screening catalogue.")
 
 
-def require_editor(user: Any, target: Any = Rule, action: str = CHANGE) -> None:
+def require_editor(user: Actor, target: Any = Rule, action: str = CHANGE) -> None:
     """Only coordinators and leaders change the catalogue (the catalogue models' rule)."""
     require(user, action, target, str(EDITOR_ONLY))
 
@@ -520,7 +525,7 @@ def _validate(rule: Rule) -> None:
         raise ValidationError(errors)
 
 
-def _after_catalogue_change(user: Any) -> Any:
+def _after_catalogue_change(user: Actor) -> Any:
     """A new catalogue version; every project is screened again in a job once the change
     commits (the pipeline's gate screens a project's current facts with the catalogue as it
     is, so nothing waits for the job to be right)."""
@@ -528,7 +533,7 @@ def _after_catalogue_change(user: Any) -> Any:
     return request_rescreen(user)
 
 
-def request_rescreen(user: Any) -> Any:
+def request_rescreen(user: Actor) -> Any:
     """Every project screened again against the catalogue as it is, as a job once the current
     transaction commits (its page shows the progress)."""
     from zhaoshang.jobs.services import enqueue
@@ -539,7 +544,7 @@ def request_rescreen(user: Any) -> Any:
 
 @attributed
 @transaction.atomic
-def rule_create(*, data: Mapping[str, Any], user: Any) -> Rule:
+def rule_create(*, data: RuleFields, user: Actor) -> Rule:
     """Add a rule to the catalogue (coordinators and leaders), then re-screen every project."""
     require_editor(user, Rule, CREATE)
     values = _normalise(data)
@@ -555,7 +560,7 @@ def rule_create(*, data: Mapping[str, Any], user: Any) -> Rule:
 
 @attributed
 @transaction.atomic
-def rule_update(*, rule: Rule, data: Mapping[str, Any], user: Any, revision: int | None = None) -> Rule:
+def rule_update(*, rule: Rule, data: RuleFields, user: Actor, revision: int | None = None) -> Rule:
     """Change a rule (coordinators and leaders), then re-screen every project.  The rule is
     read again, locked, inside the transaction; a save started from an older ``revision`` is
     refused (``StaleEdit``).  A refused change leaves the rule as it was."""
@@ -582,7 +587,7 @@ def rule_update(*, rule: Rule, data: Mapping[str, Any], user: Any, revision: int
 
 @attributed
 @transaction.atomic
-def rule_set_active(*, rule: Rule, active: bool, user: Any, reason: str = "") -> Rule:
+def rule_set_active(*, rule: Rule, active: bool, user: Actor, reason: str = "") -> Rule:
     """Deactivate (or reactivate) a rule, with an optional reason in the change log."""
     locked = Rule.objects.select_for_update().get(pk=rule.pk)
     require_editor(user, locked)
@@ -599,14 +604,14 @@ def rule_set_active(*, rule: Rule, active: bool, user: Any, reason: str = "") ->
     return rule
 
 
-def rule_deactivate(*, rule: Rule, user: Any, reason: str = "") -> Rule:
+def rule_deactivate(*, rule: Rule, user: Actor, reason: str = "") -> Rule:
     """Take a rule out of the screening (kept, with its history)."""
     return rule_set_active(rule=rule, active=False, user=user, reason=reason)
 
 
 @attributed
 @transaction.atomic
-def entry_set_active(*, entry: CatalogueEntry, active: bool, user: Any) -> CatalogueEntry:
+def entry_set_active(*, entry: CatalogueEntry, active: bool, user: Actor) -> CatalogueEntry:
     """Take a catalogue entry out of the screening or back in."""
     locked = CatalogueEntry.objects.select_for_update().get(pk=entry.pk)
     require_editor(user, locked)
@@ -626,7 +631,7 @@ def entry_set_active(*, entry: CatalogueEntry, active: bool, user: Any) -> Catal
 @attributed
 @transaction.atomic
 def entries_import(
-    *, user: Any, creates: Sequence[CatalogueEntry], updates: Sequence[tuple[CatalogueEntry, dict[str, Any]]]
+    *, user: Actor, creates: Sequence[CatalogueEntry], updates: Sequence[tuple[CatalogueEntry, dict[str, Any]]]
 ) -> int:
     """The catalogue's entries from an import sheet (checked by ``screening.io``): new ones
     and changed ones (each with its state before), audited, then one new catalogue version

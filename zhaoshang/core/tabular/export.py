@@ -97,4 +97,4 @@ def export_response(*, resource: str, queryset: Any, fmt: str) -> HttpResponse:
 def column_letter(index: int) -> str:
     from openpyxl.utils import get_column_letter
 
-    return get_column_letter(index + 1)
+    return str(get_column_letter(index + 1))
