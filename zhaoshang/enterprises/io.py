@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from zhaoshang.core.audit import snapshot
 from zhaoshang.core.editing import locked_when_writing
 from zhaoshang.core.scoping import Scope
 from zhaoshang.core.tabular.engine import CREATE, UPDATE, Plan, Report, Resource, SheetRow, register_resource
+from zhaoshang.core.tabular.export import exported_columns
 from zhaoshang.core.tabular.kinds import (
     SLOW,
     Bool,
@@ -666,98 +667,68 @@ class EnterpriseResource(Resource):
     # -- export -------------------------------------------------------------------------
 
     def export_rows(self, queryset: Any) -> Iterator[Sequence[Any]]:
-        fields = (
-            "id",
-            "name",
-            "former_names",
-            "credit_code",
-            "registered_capital",
-            "hq_province",
-            "hq_city",
-            "industry_id",
-            "industry__name",
-            "listing_exchange",
-            "ticker",
-            "is_unicorn",
-            "is_industry_leader",
-            "sme_level",
-            "revenue",
-            "employees",
-            "business_scope",
-            "notes",
-            "owner_unit__name",
-        )
-        through = Enterprise.chain_nodes.through
+        """Each record in the exported columns, read in chunks of 2,000: plain fields as they
+        are, references by name, chain nodes and rankings in one query per chunk."""
+        spans: list[tuple[str, Callable[[Sequence[Any]], Any], int, int]] = []
+        paths: list[str] = ["id"]
+        for col in exported_columns(self):
+            if col.key in _BY_CHUNK:
+                spans.append((col.key, _first, 0, 1))  # filled from the chunk's own query
+                continue
+            read, cell = _EXPORTED.get(col.key, ((_FIELD_ATTNAMES.get(col.key, col.key),), _first))
+            spans.append((col.key, cell, len(paths), len(read)))
+            paths.extend(read)
         batch: list[tuple[Any, ...]] = []
 
         def flush() -> Iterator[Sequence[Any]]:
-            ids = [r[0] for r in batch]
-            nodes: dict[int, list[str]] = defaultdict(list)
-            for eid, chain, node in (
-                through.objects.filter(enterprise_id__in=ids)
-                .order_by("chainnode__chain__sort_order", "chainnode__sort_order")
-                .values_list("enterprise_id", "chainnode__chain__name", "chainnode__name")
-            ):
-                nodes[eid].append(f"{chain}/{node}")
-            ranks: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
-            for eid, lst, year, rank in (
-                EnterpriseRanking.objects.filter(enterprise_id__in=ids)
-                .order_by("-year", "list")
-                .values_list("enterprise_id", "list", "year", "rank")
-            ):
-                ranks[eid].append((lst, year, rank))
+            extra = _chunk_values([r[0] for r in batch])
             for r in batch:
-                (
-                    pk,
-                    name,
-                    former,
-                    code,
-                    capital,
-                    province,
-                    city,
-                    industry,
-                    industry_name,
-                    exchange,
-                    ticker,
-                    unicorn,
-                    leader,
-                    sme,
-                    revenue,
-                    employees,
-                    scope,
-                    notes,
-                    unit,
-                ) = r
-                yield (
-                    pk,
-                    name,
-                    ";".join(rules.split_former_names(former)),
-                    code or "",
-                    capital,
-                    province,
-                    city,
-                    f"{industry} {industry_name}" if industry else "",
-                    exchange,
-                    ticker,
-                    unicorn,
-                    leader,
-                    sme,
-                    revenue,
-                    employees,
-                    scope,
-                    notes,
-                    nodes.get(pk, ()),
-                    unit or "",
-                    ranks.get(pk, ()),
-                )
+                yield [
+                    extra[key].get(r[0], ()) if key in _BY_CHUNK else cell(r[start : start + n])
+                    for key, cell, start, n in spans
+                ]
 
-        for r in queryset.values_list(*fields).iterator(chunk_size=2000):
+        for r in queryset.values_list(*paths).iterator(chunk_size=2000):
             batch.append(r)
             if len(batch) >= 2000:
                 yield from flush()
                 batch = []
         if batch:
             yield from flush()
+
+
+def _first(values: Sequence[Any]) -> Any:
+    return values[0]
+
+
+# Columns whose export reads more than the field: what is read, and how it becomes the cell.
+_EXPORTED: dict[str, tuple[tuple[str, ...], Callable[[Sequence[Any]], Any]]] = {
+    "former_names": (("former_names",), lambda v: ";".join(rules.split_former_names(v[0]))),
+    "credit_code": (("credit_code",), lambda v: v[0] or ""),
+    "industry": (("industry_id", "industry__name"), lambda v: f"{v[0]} {v[1]}" if v[0] else ""),
+    "owner_unit": (("owner_unit__name",), lambda v: v[0] or ""),
+}
+# Columns of many values per record, read for a whole chunk of records at once.
+_BY_CHUNK = frozenset({"chain_nodes", "rankings"})
+
+
+def _chunk_values(ids: list[int]) -> dict[str, dict[int, list[Any]]]:
+    through = Enterprise.chain_nodes.through
+    nodes: dict[int, list[Any]] = defaultdict(list)
+    for eid, chain, node in (
+        through.objects.filter(enterprise_id__in=ids)
+        .order_by("chainnode__chain__sort_order", "chainnode__sort_order")
+        .values_list("enterprise_id", "chainnode__chain__name", "chainnode__name")
+    ):
+        nodes[eid].append(f"{chain}/{node}")
+    ranks: dict[int, list[Any]] = defaultdict(list)
+    for eid, lst, year, rank in (
+        EnterpriseRanking.objects.filter(enterprise_id__in=ids)
+        .order_by("-year", "list")
+        .values_list("enterprise_id", "list", "year", "rank")
+    ):
+        ranks[eid].append((lst, year, rank))
+    return {"chain_nodes": nodes, "rankings": ranks}
 
 
 register_resource("enterprises", EnterpriseResource())
