@@ -495,3 +495,43 @@ def test_member_add_is_audited_and_idempotent(org: Any) -> None:
     row = [r for r in history_for(project) if r.action == ChangeAction.UPDATE][-1]
     assert row.before["members"] == [org.officer_a.pk]
     assert sorted(row.after["members"]) == sorted([org.officer_a.pk, org.officer_a2.pk])
+
+
+def test_the_officer_in_charge_cannot_be_removed_from_the_members(org: Any) -> None:
+    """Removing the owner would leave a confidential project with someone who may change it
+    but not see it; the member list stays as it was and the officer is told what to do."""
+    project = new_project(org, confidential=True)
+    with pytest.raises(ValidationError) as exc:
+        services.member_remove(user=org.officer_a, project=project, member=org.officer_a)
+    assert "officer in charge" in exc.value.messages[0]
+    assert ProjectMember.objects.filter(project=project, user=org.officer_a).exists()
+    assert Project.objects.restrict(org.officer_a).filter(pk=project.pk).exists()
+
+
+def test_services_refuse_whoever_calls_them_without_the_permission(org: Any) -> None:
+    """The permission is the service's: a command or a job calling it for the viewer meets the
+    same refusal as the page, and nothing changes."""
+    project = new_project(org)
+    before = (Project.objects.get(pk=project.pk).revision, ChangeLog.objects.count())
+    for call in (
+        lambda: services.project_update(user=org.viewer_a, project=project, data={"source": "x"}),
+        lambda: services.project_move(user=org.officer_b, project=project, target=rules.CONTACTED),
+        lambda: services.member_add(user=org.viewer_a, project=project, member=org.viewer_a),
+        lambda: services.project_create(
+            user=org.viewer_a, data={"name": "x", "investor_name": "y", "lead_unit": org.park_a}
+        ),
+    ):
+        with pytest.raises(PermissionDenied):
+            call()
+    assert (Project.objects.get(pk=project.pk).revision, ChangeLog.objects.count()) == before
+
+
+def test_a_sub_units_officer_may_not_name_the_parent_unit_as_lead(org: Any) -> None:
+    """Work is attributed only to units the user works in: the rule of the form's choices is
+    the service's too."""
+    with pytest.raises(ValidationError) as exc:
+        services.project_create(
+            user=org.officer_a2, data={"name": "越级项目", "investor_name": "某公司", "lead_unit": org.park_a}
+        )
+    assert "lead_unit" in exc.value.message_dict
+    assert not Project.objects.filter(name="越级项目").exists()
