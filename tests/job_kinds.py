@@ -108,3 +108,19 @@ def superseded(ctx: JobContext, *, name: str) -> dict[str, Any]:
     unit_create(user=SYSTEM, name=name, kind=UnitKind.OUTPOST)
     Job.objects.filter(pk=ctx.job_id).update(attempts=ctx.attempt + 1)
     return {"created": 1}
+
+
+# How many transactions were open around the last job function of each kind below.
+DEPTH: dict[str, int] = {}
+
+
+@job_kind("tests.depth_writing", label=_("Measuring"))
+def depth_writing(ctx: JobContext) -> dict[str, Any]:
+    DEPTH["writing"] = len(connection.atomic_blocks)
+    return {}
+
+
+@job_kind("tests.depth_reading", label=_("Measuring"), reads_only=True)
+def depth_reading(ctx: JobContext) -> dict[str, Any]:
+    DEPTH["reading"] = len(connection.atomic_blocks)
+    return {}

@@ -98,6 +98,17 @@ def test_a_job_that_fails_halfway_leaves_nothing_of_what_it_wrote(
     assert job.finished is not None
 
 
+def test_a_job_that_only_reads_runs_outside_the_transaction_a_writing_job_runs_in(
+    org: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """On SQLite a transaction holds the one write lock: a preview that reads for seconds
+    must not keep the web's writes waiting."""
+    writing = run(django_capture_on_commit_callbacks, "tests.depth_writing", org.officer_a)
+    reading = run(django_capture_on_commit_callbacks, "tests.depth_reading", org.officer_a)
+    assert writing.state == reading.state == JobState.DONE
+    assert job_kinds.DEPTH["reading"] == job_kinds.DEPTH["writing"] - 1
+
+
 def test_an_unexpected_error_shows_a_plain_message_and_keeps_the_traceback_apart(
     org: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -62,6 +62,50 @@ def test_a_large_import_is_committed_by_a_job_whose_page_shows_the_result(
     assert "3" in page and reverse("enterprises:list") in page
 
 
+def test_a_large_file_is_checked_by_a_job_whose_page_leads_to_the_preview_and_the_commit(
+    org: Any, settings: Any, small_jobs: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.ZS_IMPORT_PREVIEW_JOB_BYTES = 10
+    c = client_for(org.officer_a)
+    upload = io.BytesIO(csv_bytes(ROWS))
+    upload.name = "企业.csv"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = c.post("/enterprises/import/", {"file": upload})
+    job = Job.objects.get(kind="imports.preview")
+    assert response.status_code == 302 and response.url == reverse("jobs:detail", args=[job.pk])
+    assert (job.state, job.result["rows"], job.result["created"], job.result["errors"]) == ("done", 3, 3, 0)
+    assert not Enterprise.objects.filter(name__startswith="郑州").exists()  # a preview writes nothing
+    link = job.result["link"]
+    assert link in c.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    # The job's link opens the same preview the page would have shown, with its commit button.
+    preview = c.get(link)
+    assert preview.context["result"].rows == 3 and preview.context["token"]
+    assert "郑州乙科技有限公司" in preview.content.decode()
+    # Another user cannot open it.
+    assert client_for(org.officer_a2).get(link).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        c.post("/enterprises/import/", {"token": preview.context["token"]})
+    assert Job.objects.get(kind="imports.commit").state == "done"
+    assert Enterprise.objects.filter(name__startswith="郑州").count() == 3
+
+
+def test_the_preview_a_job_made_of_a_file_with_errors_lists_them_and_offers_no_commit(
+    org: Any, settings: Any, small_jobs: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.ZS_IMPORT_PREVIEW_JOB_BYTES = 10
+    c = client_for(org.officer_a)
+    upload = io.BytesIO(csv_bytes([*ROWS, ["", "91110000600037341L"]]))
+    upload.name = "企业.csv"
+    with django_capture_on_commit_callbacks(execute=True):
+        c.post("/enterprises/import/", {"file": upload})
+    job = Job.objects.get(kind="imports.preview")
+    assert job.state == "done" and job.result["errors"] >= 1
+    preview = c.get(job.result["link"])
+    page = preview.content.decode()
+    assert preview.context["token"] == "" and 'id="commit-form"' not in page
+    assert 'id="import-errors"' in page and preview.context["errors_total"] == job.result["errors"]
+
+
 def test_a_large_import_that_fails_at_commit_writes_nothing_and_says_why(
     org: Any, small_jobs: None, django_capture_on_commit_callbacks: Any
 ) -> None:

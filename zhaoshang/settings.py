@@ -137,6 +137,9 @@ ZS_IMPORT_MAX_ROWS = env_int("ZS_IMPORT_MAX_ROWS", 200_000)
 # Sheets of more rows than this are written by a job, off the request (its page shows the
 # progress); smaller ones in the request, which answers within a second.
 ZS_IMPORT_JOB_ROWS = env_int("ZS_IMPORT_JOB_ROWS", 5_000)
+# Files larger than this are read and checked by a job too (about 8,000 rows of the .xlsx
+# template, 4,000 of CSV), whose page then links to the preview.
+ZS_IMPORT_PREVIEW_JOB_BYTES = env_int("ZS_IMPORT_PREVIEW_JOB_BYTES", 1024 * 1024)
 # Merging an enterprise referenced by more records than this runs as a job.
 ZS_MERGE_JOB_REFERENCES = env_int("ZS_MERGE_JOB_REFERENCES", 200)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ZS_UPLOAD_MAX_BYTES + 1024 * 1024

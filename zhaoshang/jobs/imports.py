@@ -1,4 +1,5 @@
-"""The job that commits a large import sheet, stored by its preview (core.tabular.stored)."""
+"""The jobs of a large import sheet: its preview (reading and checking, nothing written) and
+its commit, both over the upload kept by ``core.tabular.stored``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zhaoshang.core.tabular.engine import get_resource, run_import
-from zhaoshang.core.tabular.stored import discard, load
-from zhaoshang.core.tabular.views import IMPORT_JOB
+from zhaoshang.core.tabular.stored import discard, load, save_preview
+from zhaoshang.core.tabular.views import IMPORT_JOB, PREVIEW_JOB
 from zhaoshang.jobs.runner import JobContext, JobError, job_kind
 
 ERRORS_NAMED = 10
@@ -24,6 +25,46 @@ def _describe(result: dict[str, Any]) -> list[tuple[Any, Any]]:
         (gettext_lazy("updated"), result.get("updated")),
         (gettext_lazy("unchanged"), result.get("unchanged")),
     ]
+
+
+def _describe_preview(result: dict[str, Any]) -> list[tuple[Any, Any]]:
+    return [
+        (gettext_lazy("rows"), result.get("rows")),
+        (gettext_lazy("new"), result.get("created")),
+        (gettext_lazy("updated"), result.get("updated")),
+        (gettext_lazy("errors"), result.get("errors")),
+    ]
+
+
+@job_kind(PREVIEW_JOB, label=gettext_lazy("Checking a sheet"), describe=_describe_preview, reads_only=True)
+def preview_import(ctx: JobContext, resource: str, token: str) -> dict[str, Any]:
+    """Read and check the stored sheet as the import page would, writing nothing; what it
+    found is kept beside the upload and the result links to the page that shows it."""
+    res = get_resource(resource)
+    stored = load(token, user_id=getattr(ctx.user, "pk", None), resource=resource)
+    if stored is None:
+        raise JobError(_("The uploaded file has expired or is not yours; upload it again."))
+    ctx.progress(0, None, _("reading the file"))
+    result = run_import(
+        resource=resource,
+        data=stored.data,
+        filename=stored.filename,
+        user=ctx.user,
+        commit=False,
+        progress=lambda done, total: ctx.progress(done, total, _("checking the rows")),
+    )
+    if result.file_error:
+        raise JobError(result.file_error)
+    save_preview(token, result)
+    namespace = res.list_url.split(":")[0]
+    return {
+        "rows": result.rows,
+        "created": result.created,
+        "updated": result.updated,
+        "errors": len(result.errors),
+        "link": reverse(f"{namespace}:import") + "?preview=" + token,
+        "link_label": _("See the preview and save it") if result.ok else _("See the errors found"),
+    }
 
 
 @job_kind(IMPORT_JOB, label=gettext_lazy("Importing a sheet"), describe=_describe)

@@ -73,18 +73,23 @@ class JobKind:
     label: Any  # a lazy translation: worded in the reader's language when shown
     fn: JobFunction
     describe: Describe | None = None
+    reads_only: bool = False
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
-def job_kind(name: str, *, label: Any, describe: Describe | None = None) -> Callable[[JobFunction], JobFunction]:
+def job_kind(
+    name: str, *, label: Any, describe: Describe | None = None, reads_only: bool = False
+) -> Callable[[JobFunction], JobFunction]:
     """Register ``fn(ctx: JobContext, **params) -> dict`` as the job ``name``.
 
     ``label`` (a ``gettext_lazy`` string) names the job on its pages.  ``describe(result)``
     turns the result, which is data (counts, ids, a ``link``), into (label, value) rows worded
     in the reader's language when the page is shown; without it, only the result's ``summary``
-    and ``link`` are shown.  Declare kinds in the app's ``jobs`` module: every app's is
+    and ``link`` are shown.  A kind that ``reads_only`` (an import's preview) runs outside
+    the job's transaction, so that on SQLite it does not hold the write lock while it reads:
+    only its state "done" and result are written, at the end.  Declare kinds in the app's ``jobs`` module: every app's is
     imported at start-up, so each worker knows every kind."""
 
     def register(fn: JobFunction) -> JobFunction:
@@ -93,7 +98,7 @@ def job_kind(name: str, *, label: Any, describe: Describe | None = None) -> Call
             raise ValueError(
                 f"job kind {name!r} is already registered by {known.fn.__module__}.{known.fn.__qualname__}"
             )
-        _KINDS[name] = JobKind(name=name, label=label, fn=fn, describe=describe)
+        _KINDS[name] = JobKind(name=name, label=label, fn=fn, describe=describe, reads_only=reads_only)
         return fn
 
     return register
@@ -341,9 +346,14 @@ def _claim(job_id: int) -> Job | None:
 def _run(job: Job, attempt: int, known: JobKind, live: _Live, heartbeat: _Heartbeat) -> None:
     ctx = JobContext(job=job, attempt=attempt, live=live)
     try:
+        if known.reads_only:
+            result = _checked_result(known.fn(ctx, **(job.params or {})))
+            heartbeat.stop()
+            with transaction.atomic():
+                _record_done(job, attempt, result, live)
+            return
         with transaction.atomic():
-            result = known.fn(ctx, **(job.params or {}))
-            result = _checked_result(result)
+            result = _checked_result(known.fn(ctx, **(job.params or {})))
             heartbeat.stop()
             _record_done(job, attempt, result, live)
     except Superseded:

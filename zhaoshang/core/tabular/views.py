@@ -1,9 +1,11 @@
 """Import pages: upload, preview with every error, then commit; and the template download.
 
 The uploaded bytes wait between the preview and the commit (``stored``).  The file is checked
-and validated again at commit time, since the records may have changed meanwhile.  A sheet of
-more than ``ZS_IMPORT_JOB_ROWS`` rows is committed by a job (``imports.commit``), whose page
-shows its progress, instead of inside the request.
+and validated again at commit time, since the records may have changed meanwhile.  Long work
+runs as jobs, whose pages show the progress, instead of inside the request: the preview of a
+file larger than ``ZS_IMPORT_PREVIEW_JOB_BYTES`` (``imports.preview``, which only reads; its
+page links back here to the preview) and the commit of a sheet of more than
+``ZS_IMPORT_JOB_ROWS`` rows (``imports.commit``).
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from django.utils.translation import gettext as _
 
 from zhaoshang.core.scoping import IMPORT, may
 from zhaoshang.core.tabular.engine import CREATE, ImportResult, Resource, get_resource, run_import
-from zhaoshang.core.tabular.stored import discard, load, store
+from zhaoshang.core.tabular.stored import discard, load, load_preview, store
 from zhaoshang.core.tabular.template import template_response
 
-# The job kind that commits a large sheet (registered by the jobs app: zhaoshang/jobs/imports.py).
+# The job kinds that check and commit a large sheet (registered by the jobs app:
+# zhaoshang/jobs/imports.py).
 IMPORT_JOB = "imports.commit"
+PREVIEW_JOB = "imports.preview"
 
 ERRORS_SHOWN = 500
 
@@ -37,7 +41,9 @@ def _resource_or_404(name: str) -> Resource:
         raise Http404 from exc
 
 
-def _context(res: Resource, result: ImportResult | None = None, token: str = "", **extra: Any) -> dict[str, Any]:
+def _context(
+    res: Resource, result: ImportResult | None = None, token: str = "", errors_total: int | None = None, **extra: Any
+) -> dict[str, Any]:
     namespace = res.list_url.split(":")[0]
     context: dict[str, Any] = {
         "resource": res,
@@ -53,8 +59,10 @@ def _context(res: Resource, result: ImportResult | None = None, token: str = "",
         **extra,
     }
     if result is not None:
+        total = len(result.errors) if errors_total is None else errors_total
         context["errors_shown"] = result.errors[:ERRORS_SHOWN]
-        context["errors_hidden"] = max(len(result.errors) - ERRORS_SHOWN, 0)
+        context["errors_total"] = total
+        context["errors_hidden"] = max(total - len(context["errors_shown"]), 0)
     return context
 
 
@@ -66,7 +74,17 @@ def import_view(request: HttpRequest, resource: str) -> HttpResponse:
         raise PermissionDenied
     template = "imports/import.html"
     if request.method != "POST":
-        return render(request, template, _context(res))
+        previewed = request.GET.get("preview", "")
+        if not previewed:
+            return render(request, template, _context(res))
+        # The preview a job made of a large upload (the job's page links here).
+        found = load_preview(previewed, user_id=request.user.pk, resource=resource)
+        if found is None:
+            messages.error(request, _("This preview is not ready, has expired or is not yours; upload the file again."))
+            return redirect(_context(res)["import_url"])
+        kept, result, errors_total = found
+        token = previewed if result.ok else ""
+        return render(request, template, _context(res, result, token, errors_total, filename=kept.filename))
     user_id = request.user.pk
     token = request.POST.get("token", "")
     if token:
@@ -74,7 +92,7 @@ def import_view(request: HttpRequest, resource: str) -> HttpResponse:
         if stored is None:
             messages.error(request, _("The uploaded file has expired or is not yours; upload it again."))
             return redirect(_context(res)["import_url"])
-        if stored.rows > settings.ZS_IMPORT_JOB_ROWS:
+        if stored.rows > settings.ZS_IMPORT_JOB_ROWS or len(stored.data) > settings.ZS_IMPORT_PREVIEW_JOB_BYTES:
             # A large sheet is written by a job: the request returns at once, the job's page
             # shows the progress (the one seam where core hands work to the jobs app).
             from zhaoshang.jobs.services import enqueue
@@ -107,6 +125,15 @@ def import_view(request: HttpRequest, resource: str) -> HttpResponse:
         return render(request, template, _context(res, result, filename=upload.name))
     data = upload.read()
     filename = upload.name or ""
+    if len(data) > settings.ZS_IMPORT_PREVIEW_JOB_BYTES:
+        # Reading and checking a large sheet takes seconds: a job does it, its page shows how
+        # far it is and then links to the preview, from which the user commits as usual.
+        from zhaoshang.jobs.services import enqueue
+
+        token = store(data, filename=filename, user_id=user_id, resource=resource)
+        job = enqueue(PREVIEW_JOB, user=request.user, params={"resource": resource, "token": token})
+        messages.info(request, _("The file is large: it is checked as a job; its page links to the preview."))
+        return redirect("jobs:detail", pk=job.pk)
     result = run_import(resource=resource, data=data, filename=filename, user=request.user, commit=False)
     if result.ok:
         token = store(data, filename=filename, user_id=user_id, resource=resource, rows=result.rows)
