@@ -62,12 +62,16 @@ class DefaultLanguageMiddleware:
 
 def database_busy(exc: BaseException) -> bool:
     """Whether ``exc`` says the database could not be had in time: SQLite's write lock held
-    past the busy timeout ("database is locked", "database table is locked", "busy"), or no
-    free connection in the PostgreSQL pool ("couldn't get a connection")."""
+    past the busy timeout ("database is locked", "database table is locked", "busy"), no free
+    connection in the PostgreSQL pool ("couldn't get a connection"), or PostgreSQL giving up a
+    lock wait ("deadlock detected", "lock timeout").  The transaction was rolled back whole."""
     if not isinstance(exc, OperationalError):
         return False
     text = str(exc).lower()
-    return any(word in text for word in ("database is locked", "is locked", "busy", "couldn't get a connection"))
+    return any(word in text for word in _BUSY_WORDS)
+
+
+_BUSY_WORDS = ("is locked", "busy", "couldn't get a connection", "deadlock detected", "lock timeout")
 
 
 class DatabaseBusyMiddleware:
