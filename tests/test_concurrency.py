@@ -11,6 +11,7 @@ mode, as the app does, copied for each test from one migrated at the start of th
 from __future__ import annotations
 
 import importlib
+import io
 import shutil
 import sqlite3
 import threading
@@ -35,6 +36,9 @@ from zhaoshang.core.middleware import database_busy
 from zhaoshang.core.models import ChangeAction, ChangeLog
 from zhaoshang.core.tabular import engine
 from zhaoshang.enterprises.models import Enterprise
+from zhaoshang.jobs import imports as job_imports
+from zhaoshang.jobs.backends import ThreadBackend, get_backend
+from zhaoshang.jobs.models import Job
 from zhaoshang.projects import rules
 from zhaoshang.projects.models import Project, StageChange
 
@@ -309,6 +313,58 @@ def test_web_edits_during_a_large_import_wait_for_it_and_are_saved_and_logged(
     print(
         f"\nimport/web race: {IMPORT_TRIES} tries, all saved; web edits took {', '.join(f'{s:.2f}s' for s in waited)}"
     )
+
+
+def test_a_web_edit_while_an_import_job_commits_waits_for_it_and_both_are_saved_and_logged(
+    org: Org, settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same through the web and the imports.commit job on the thread backend, as a large
+    sheet is committed in production."""
+    settings.ZS_JOBS_BACKEND, settings.ZS_JOBS_THREADS = "thread", 1
+    settings.ZS_IMPORT_JOB_ROWS, settings.DATA_DIR = 10, tmp_path
+    monkeypatch.setattr(engine, "PART_ROWS", 250)
+    writing = threading.Event()
+    original = job_imports.run_import
+
+    def run_import(**kwargs: Any) -> Any:
+        told = kwargs["progress"]
+
+        def progress(done: int, total: int) -> None:
+            told(done, total)
+            if done:
+                writing.set()
+
+        return original(**{**kwargs, "progress": progress})
+
+    monkeypatch.setattr(job_imports, "run_import", run_import)
+    backend = get_backend()
+    assert isinstance(backend, ThreadBackend)
+    officer = client_for(org.officer_a)
+    try:
+        p = project("任务导入时改", org.park_a, org.officer_a)
+        url = reverse("projects:edit", args=[p.pk])
+        form = form_of(officer, url)
+        form["name"] = "任务导入时改名"
+        rows = [["企业名称", "统一社会信用代码"]] + [[f"任务批量{n}科技有限公司", ""] for n in range(IMPORT_ROWS)]
+        upload = io.BytesIO(csv_bytes(rows))
+        upload.name = "企业.csv"
+        token = officer.post("/enterprises/import/", {"file": upload}).context["token"]
+        asked = officer.post("/enterprises/import/", {"token": token})
+        assert asked.status_code == 302 and "/jobs/" in asked.url
+        assert writing.wait(WAIT)  # the job is inside its transaction, writing
+        edited = officer.post(url, form)
+        assert backend.wait(WAIT)
+    finally:
+        backend.stop()
+    job = Job.objects.get(kind="imports.commit")
+    assert (job.state, job.result["created"]) == ("done", IMPORT_ROWS)
+    assert edited.status_code == 302 and Project.objects.get(pk=p.pk).name == "任务导入时改名"
+    imported = ChangeLog.objects.filter(source="import", object_repr__startswith="任务批量")
+    assert imported.count() == IMPORT_ROWS
+    [update] = [u for u in log_of(p, ChangeAction.UPDATE) if u.source == "web"]
+    assert update.after["name"] == "任务导入时改名"
+    if connection.vendor == "sqlite":
+        assert update.id > max(imported.values_list("id", flat=True))  # it waited for the job's commit
 
 
 @contextmanager
