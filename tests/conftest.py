@@ -52,6 +52,11 @@ def make_user(username: str, unit: Any, role: str) -> Any:
 
 @pytest.fixture
 def org(db: Any) -> Org:
+    return make_org()
+
+
+def make_org() -> Org:
+    """The units and personas, made through the services."""
     with audit_context(source="command"):
         admin = unit_create(user=SYSTEM, name="管委会", kind=UnitKind.ADMINISTRATION)
         centre = unit_create(user=SYSTEM, name="投资促进中心", kind=UnitKind.PROMOTION_CENTRE, parent=admin)

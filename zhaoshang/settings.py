@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "zhaoshang.core.middleware.RequestContextMiddleware",
+    "zhaoshang.core.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "zhaoshang.urls"
@@ -86,10 +87,28 @@ TEMPLATES = [
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 _default_db = "sqlite:///" + str(DATA_DIR / "zhaoshang.sqlite3")
-DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", "") or _default_db, conn_max_age=60)}
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", "") or _default_db)}
+# Several people write at once (docs/architecture.md, "Nothing lost"): a writer waits for the
+# one before it instead of failing; a write that still cannot get the database is answered
+# 503, "nothing was saved, try again" (core.middleware.DatabaseBusyMiddleware).
+ZS_SQLITE_BUSY_SECONDS = env_int("ZS_SQLITE_BUSY_SECONDS", 30)
+if ZS_SQLITE_BUSY_SECONDS < 0:
+    raise ImproperlySetError("ZS_SQLITE_BUSY_SECONDS must be 0 or more")
+ZS_DB_POOL = env_bool("ZS_DB_POOL", True)
+ZS_DB_POOL_MIN = env_int("ZS_DB_POOL_MIN", 2)
+ZS_DB_POOL_MAX = env_int("ZS_DB_POOL_MAX", 10)
+ZS_DB_POOL_TIMEOUT = env_int("ZS_DB_POOL_TIMEOUT", 10)
+ZS_DB_CONN_MAX_AGE = env_int("ZS_DB_CONN_MAX_AGE", 60)
+if ZS_DB_POOL_MIN < 0 or ZS_DB_POOL_MAX < 1 or ZS_DB_POOL_MAX < ZS_DB_POOL_MIN:
+    raise ImproperlySetError("ZS_DB_POOL_MAX must be 1 or more and ZS_DB_POOL_MIN between 0 and ZS_DB_POOL_MAX")
+if ZS_DB_POOL_TIMEOUT < 1:
+    raise ImproperlySetError("ZS_DB_POOL_TIMEOUT must be 1 or more")
+if ZS_DB_CONN_MAX_AGE < 0:
+    raise ImproperlySetError("ZS_DB_CONN_MAX_AGE must be 0 or more")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers work while a writer commits; IMMEDIATE avoids lock upgrades
-    # that would fail with "database is locked" under concurrent writes.
+    # WAL lets readers work while a writer commits; IMMEDIATE takes the write lock at the
+    # start of a transaction, so that a writer waits there (up to the busy timeout) rather
+    # than failing on a lock upgrade half-way through.
     DATABASES["default"]["OPTIONS"] = {
         # A connection lives for one request: memory-mapped reads share the OS page cache
         # between them; the larger page cache serves imports that write 100,000 rows.
@@ -98,8 +117,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA mmap_size=268435456; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
         ),
         "transaction_mode": "IMMEDIATE",
+        "timeout": ZS_SQLITE_BUSY_SECONDS,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and ZS_DB_POOL:
+    # A bounded pool per process (psycopg-pool): at most ZS_DB_POOL_MAX connections, kept
+    # open between requests; a request finding none free waits ZS_DB_POOL_TIMEOUT seconds
+    # and is then answered 503.  Django's pool needs CONN_MAX_AGE=0 (the pool keeps them).
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "pool": {"min_size": ZS_DB_POOL_MIN, "max_size": ZS_DB_POOL_MAX, "timeout": ZS_DB_POOL_TIMEOUT},
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The pool hands out only connections that still answer (after a database restart).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+else:
+    # No pool: one connection per thread, kept ZS_DB_CONN_MAX_AGE seconds between requests.
+    DATABASES["default"]["CONN_MAX_AGE"] = ZS_DB_CONN_MAX_AGE
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

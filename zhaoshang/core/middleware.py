@@ -1,16 +1,24 @@
-"""Per-request audit context: who is acting and the request id carried into the change log."""
+"""Per-request audit context (who is acting and the request id carried into the change log),
+the language, and the answer to a write that found the database busy."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.db import OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy
 
 from zhaoshang.core.audit import audit_context, new_request_id
 from zhaoshang.core.models import ChangeSource
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+logger = logging.getLogger(__name__)
+
+BUSY_MESSAGE = gettext_lazy("The database is busy with other work. Nothing was saved: try again in a moment.")
 
 
 class RequestContextMiddleware:
@@ -49,4 +57,40 @@ class DefaultLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
+        return response
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be had in time: SQLite's write lock held
+    past the busy timeout ("database is locked", "database table is locked", "busy"), no free
+    connection in the PostgreSQL pool ("couldn't get a connection"), or PostgreSQL giving up a
+    lock wait ("deadlock detected", "lock timeout").  The transaction was rolled back whole."""
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(exc).lower()
+    return any(word in text for word in _BUSY_WORDS)
+
+
+_BUSY_WORDS = ("is locked", "busy", "couldn't get a connection", "deadlock detected", "lock timeout")
+
+
+class DatabaseBusyMiddleware:
+    """A write that could not get the database in time is answered 503 with a page saying
+    that nothing was saved and to try again in a moment, never a 500 (its transaction was
+    rolled back whole).  The page reads nothing from the database, which is busy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not database_busy(exception):
+            return None
+        logger.warning("database busy, answered 503: %s %s: %s", request.method, request.path, exception)
+        if request.headers.get("HX-Request") or "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse({"ok": False, "errors": [str(BUSY_MESSAGE)]}, status=503, headers={"Retry-After": "5"})
+        response = HttpResponse(render_to_string("busy.html", {"message": BUSY_MESSAGE}), status=503)
+        response["Retry-After"] = "5"
         return response
