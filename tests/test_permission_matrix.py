@@ -1,0 +1,577 @@
+"""The permission matrix: every URL of the project, for every persona, with park A's, park B's
+and the confidential project's records, answers what the table below says, and a POST writes
+exactly when it is allowed to (records compared before and after).
+
+Answers: a status code, ``LOGIN`` (sent to the login page) or ``DONE`` (sent on after the
+action).  A URL pattern missing from the table fails the suite: a new page gets its row, with
+a persona who must not see it.
+
+The second half holds the pages that show projects to each persona's scope: the names of park
+A's, park B's and the confidential project never appear where the persona may not see them,
+in the lists, the board, the export files (parsed), the home page's counts, the unit and
+enterprise pages, the ranking, the comparison, the screened projects and a project's history.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import Org
+from tests.factories import xlsx
+from tests.matrix import (
+    DONE,
+    EDITORS,
+    LOGIN,
+    PERSONAS,
+    STAFF,
+    WRITERS,
+    Data,
+    Expected,
+    Probe,
+    World,
+    build_world,
+    everyone,
+    initial_post,
+    only,
+)
+from zhaoshang.core.scoping import SYSTEM
+from zhaoshang.enterprises.forms import EnterpriseForm
+from zhaoshang.enterprises.models import Enterprise, EnterpriseContact, EnterpriseRanking
+from zhaoshang.evaluation.forms import SchemeVersionForm
+from zhaoshang.evaluation.models import FastTrack, ProjectCondition, ReviewMeeting, ReviewOpinion, SchemeVersion
+from zhaoshang.evaluation.selectors import active_version
+from zhaoshang.jobs.models import Job
+from zhaoshang.org.models import Unit
+from zhaoshang.org.selectors import attributable_units
+from zhaoshang.projects.forms import ProjectForm
+from zhaoshang.projects.models import Project, ProjectContact, ProjectCredit, ProjectMember
+from zhaoshang.screening.forms import RuleForm
+from zhaoshang.screening.models import CatalogueEntry, Rule
+
+# -- who may do what with which record ----------------------------------------------------------
+
+PROJECTS = ("project_a", "project_b", "project_secret")
+SEES = {
+    "project_a": frozenset(("leader", "coordinator", "manager_a", "officer_a", "viewer_a")),
+    "project_b": frozenset(("leader", "coordinator", "manager_b", "officer_b", "viewer_b")),
+    # Led by park A's team, its officer in charge officer_a2, the outpost's officer a member.
+    "project_secret": frozenset(("leader", "officer_a2", "member")),
+}
+CHANGES = {
+    "project_a": frozenset(("leader", "coordinator", "manager_a", "officer_a")),
+    "project_b": frozenset(("leader", "coordinator", "manager_b", "officer_b")),
+    "project_secret": frozenset(("leader", "officer_a2", "member")),
+}
+RATES = {"project_a": EDITORS, "project_b": EDITORS, "project_secret": frozenset(("leader",))}
+# The meeting waiting for opinions: its member (see tests/matrix.py), and whoever rates.
+OPINES = {
+    "a": frozenset(("officer_a", *EDITORS)),
+    "b": frozenset(("officer_b", *EDITORS)),
+    "secret": frozenset(("member", "leader")),
+}
+ENTERPRISES = ("enterprise_a", "enterprise_b")
+CHANGES_ENTERPRISE = {
+    "enterprise_a": frozenset(("leader", "coordinator", "manager_a", "officer_a")),
+    "enterprise_b": frozenset(("leader", "coordinator", "manager_b", "officer_b")),
+}
+JOBS = {"job_a": "officer_a", "job_b": "officer_b"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row of the matrix: a URL with a record, and each persona's answer.  A POST row
+    names its action, the data it posts, and what it writes (read before and after)."""
+
+    url: str
+    record: str | None
+    expect: dict[str, Expected]
+    action: str = "read"
+    data: Data | None = None
+    probe: Probe | None = None
+    writes: frozenset[str] = frozenset()
+    query: str = ""
+
+
+def read(url: str, record: str | None, expect: dict[str, Expected], query: str = "") -> Check:
+    return Check(url, record, expect, query=query)
+
+
+def act(
+    action: str,
+    url: str,
+    record: str | None,
+    expect: dict[str, Expected],
+    data: Data,
+    probe: Probe,
+    writes: frozenset[str] | set[str] | None = None,
+) -> Check:
+    """A POST; by default it writes for exactly the personas it sends on (``DONE``)."""
+    writers = frozenset(p for p, answer in expect.items() if answer == DONE) if writes is None else frozenset(writes)
+    return Check(url, record, expect, action, data, probe, writers)
+
+
+def post_only(url: str, record: str | None) -> Check:
+    """A URL that only takes a POST: a GET is refused (after the sign-in)."""
+    return read(url, record, only(STAFF, 405))
+
+
+# -- what the POSTs send, and what they write ----------------------------------------------------
+
+
+def rec(world: World, kind: str) -> Any:
+    return world.records[kind]
+
+
+def unit_of(world: World, persona: str) -> Unit:
+    """The unit the persona attributes work to (park A for those who may not)."""
+    user = world.users.get(persona)
+    first = attributable_units(user).first() if user is not None and user.is_active else None
+    return first or world.org.park_a
+
+
+def nothing(world: World, persona: str) -> dict[str, Any]:
+    return {}
+
+
+def fixed(data: dict[str, Any]) -> Data:
+    return lambda world, persona: data
+
+
+def new_enterprise(world: World, persona: str) -> dict[str, Any]:
+    data = initial_post(EnterpriseForm(units=Unit.objects.all(), initial={"owner_unit": unit_of(world, persona)}))
+    return {**data, "name": f"矩阵新企业{persona}", "confirm_not_duplicate": "on"}
+
+
+def enterprise_edit(kind: str) -> Data:
+    def data(world: World, persona: str) -> dict[str, Any]:
+        e = Enterprise.objects.get(pk=rec(world, kind).pk)
+        return {**initial_post(EnterpriseForm(instance=e, units=Unit.objects.all())), "hq_city": "矩阵市"}
+
+    return data
+
+
+def new_project(world: World, persona: str) -> dict[str, Any]:
+    data = initial_post(ProjectForm(units=Unit.objects.all(), initial={"lead_unit": unit_of(world, persona)}))
+    return {**data, "name": f"矩阵新项目{persona}", "investor_name": "矩阵投资方"}
+
+
+def project_edit(kind: str) -> Data:
+    def data(world: World, persona: str) -> dict[str, Any]:
+        p = Project.objects.get(pk=rec(world, kind).pk)
+        return {**initial_post(ProjectForm(instance=p, units=Unit.objects.all())), "description": "矩阵修改"}
+
+    return data
+
+
+def credits(kind: str) -> Data:
+    def data(world: World, persona: str) -> dict[str, Any]:
+        return {
+            "credit-TOTAL_FORMS": "1",
+            "credit-INITIAL_FORMS": "0",
+            "credit-MIN_NUM_FORMS": "1",
+            "credit-MAX_NUM_FORMS": "10",
+            "credit-0-unit": str(rec(world, kind).lead_unit_id),
+            "credit-0-role": "first_contact",
+            "credit-0-share": "100",
+        }
+
+    return data
+
+
+def rule_edit(world: World, persona: str) -> dict[str, Any]:
+    rule = Rule.objects.get(pk=rec(world, "rule").pk)
+    return {**initial_post(RuleForm(initial=RuleForm.initial_for(rule), editing=True)), "source": "矩阵来源"}
+
+
+NEW_RULE: dict[str, Any] = {
+    "code": "5NO-MATRIX",
+    "family": "five_donts",
+    "category": "land_speculation",
+    "kind": "warn",
+    "basis": "本区招商原则（不搞炒地皮）",
+    "provenance": "zone",
+    "source": "管委会会议纪要",
+    "numeric_check": "land_beyond_need",
+    "params": "factor=1.2",
+    "message_zh": "用地超出需求",
+    "message_en": "Land beyond need",
+    "active": "on",
+}
+
+
+def scheme_edit(world: World, persona: str) -> dict[str, Any]:
+    current = active_version(SYSTEM)
+    assert current is not None
+    return {**initial_post(SchemeVersionForm(current=current)), "note": f"矩阵方案{persona}"}
+
+
+def opinion(kind: str) -> Data:
+    def data(world: World, persona: str) -> dict[str, Any]:
+        meeting = rec(world, f"meeting_{kind}")
+        user = world.users.get(persona)
+        members = list(meeting.members.all())
+        member = user if user in members else members[0]
+        return {"member": str(member.pk), "opinion": "approve", "conditions": ""}
+
+    return data
+
+
+def meeting_members(world: World, persona: str) -> dict[str, Any]:
+    return {"date": "2024-06-01", "members": [str(world.users["viewer_a"].pk)]}
+
+
+def import_sheet(world: World, persona: str) -> dict[str, Any]:
+    return {"file": io.BytesIO(xlsx([["企业名称"], [f"矩阵导入企业{persona}"]]))}
+
+
+def count(model: Any, **lookup: Any) -> Probe:
+    def probe(world: World, persona: str) -> Any:
+        resolved = {
+            k: (rec(world, v).pk if isinstance(v, str) and v in world.records else v) for k, v in lookup.items()
+        }
+        return model._default_manager.filter(**resolved).count()
+
+    return probe
+
+
+def column(model: Any, kind: str, *names: str) -> Probe:
+    def probe(world: World, persona: str) -> Any:
+        return model._default_manager.filter(pk=rec(world, kind).pk).values_list(*names).get()
+
+    return probe
+
+
+# -- the matrix ---------------------------------------------------------------------------------
+
+MATRIX: list[Check] = [
+    # site
+    read("home", None, only(STAFF)),
+    read("login", None, everyone(200)),
+    read("logout", None, {p: 405 for p in PERSONAS}),
+    act("sign out", "logout", None, everyone(LOGIN), nothing, lambda w, p: 0),
+    read("set_language", None, everyone(DONE)),
+    act(
+        "language", "set_language", None, everyone(DONE), fixed({"language": "en", "next": "/"}), lambda w, p: 0, set()
+    ),
+    # organisation
+    read("org:units", None, only(STAFF)),
+    *[read("org:unit_detail", unit, only(STAFF)) for unit in ("unit_a", "unit_b")],
+    # jobs: their starter's own
+    read("jobs:list", None, only(STAFF)),
+    *[read(url, job, only({starter})) for url in ("jobs:detail", "jobs:status") for job, starter in JOBS.items()],
+    post_only("jobs:retry", "job_a"),
+    *[
+        act("retry", "jobs:retry", job, only({starter}, DONE), nothing, column(Job, job, "state", "revision"))
+        for job, starter in JOBS.items()
+    ],
+    # the enterprise registry: the shared board, each unit's records its own to change
+    read("enterprises:list", None, only(STAFF)),
+    *[read("enterprises:export", fmt, only(STAFF)) for fmt in ("csv", "xlsx")],
+    read("enterprises:export", "pdf", only(STAFF, 403)),
+    read("enterprises:create", None, only(WRITERS, no=403)),
+    act("create", "enterprises:create", None, only(WRITERS, DONE, 403), new_enterprise, count(Enterprise)),
+    read("enterprises:import", None, only(WRITERS, no=403)),
+    act("import", "enterprises:import", None, only(WRITERS, 200, 403), import_sheet, count(Enterprise), set()),
+    read("enterprises:import_template", None, only(STAFF)),
+    read("enterprises:chains", None, only(STAFF)),
+    read("enterprises:chain_detail", "chain", only(STAFF)),
+    *[read("enterprises:detail", e, only(STAFF)) for e in (*ENTERPRISES, "enterprise_shared")],
+    *[read("enterprises:edit", e, only(CHANGES_ENTERPRISE[e])) for e in ENTERPRISES],
+    *[
+        act(
+            "change",
+            "enterprises:edit",
+            e,
+            only(CHANGES_ENTERPRISE[e], DONE),
+            enterprise_edit(e),
+            column(Enterprise, e, "revision"),
+        )
+        for e in ENTERPRISES
+    ],
+    *[read("enterprises:merge", e, only(EDITORS)) for e in ENTERPRISES],
+    *[
+        act(
+            "merge",
+            "enterprises:merge",
+            e,
+            only(EDITORS, DONE),
+            lambda w, p, e=e: {"keep": str(rec(w, "enterprise_b" if e == "enterprise_a" else "enterprise_a").pk)},
+            column(Enterprise, e, "merged_into"),
+        )
+        for e in ENTERPRISES
+    ],
+    post_only("enterprises:ranking_add", "enterprise_a"),
+    *[
+        act(
+            "ranking",
+            "enterprises:ranking_add",
+            e,
+            only(CHANGES_ENTERPRISE[e], DONE),
+            fixed({"list": "fortune500", "year": "2024", "rank": "10"}),
+            count(EnterpriseRanking, enterprise=e),
+        )
+        for e in ENTERPRISES
+    ],
+    post_only("enterprises:contact_add", "enterprise_a"),
+    *[
+        act(
+            "contact",
+            "enterprises:contact_add",
+            e,
+            only(WRITERS, DONE, 403),
+            fixed({"name": "矩阵联系人", "title": "总经理", "phone": "", "email": "", "notes": ""}),
+            count(EnterpriseContact, enterprise=e),
+        )
+        for e in ENTERPRISES
+    ],
+    # the project pipeline
+    read("projects:list", None, only(STAFF)),
+    read("projects:kanban", None, only(STAFF)),
+    *[read("projects:export", fmt, only(STAFF)) for fmt in ("csv", "xlsx")],
+    read("projects:export", "pdf", only(STAFF, 403)),
+    read("projects:create", None, only(WRITERS, no=403)),
+    act("create", "projects:create", None, only(WRITERS, DONE, 403), new_project, count(Project)),
+    read("projects:import", None, only(WRITERS, no=403)),
+    read("projects:import_template", None, only(STAFF)),
+    *[read("projects:detail", p, only(SEES[p])) for p in PROJECTS],
+    *[read("projects:edit", p, only(CHANGES[p])) for p in PROJECTS],
+    *[
+        act("change", "projects:edit", p, only(CHANGES[p], DONE), project_edit(p), column(Project, p, "revision"))
+        for p in PROJECTS
+    ],
+    post_only("projects:move", "project_a"),
+    *[
+        act(
+            "move",
+            "projects:move",
+            p,
+            only(CHANGES[p], DONE),
+            fixed({"target": "on_hold", "reason": "矩阵暂停"}),
+            column(Project, p, "stage"),
+        )
+        for p in PROJECTS
+    ],
+    post_only("projects:credits", "project_a"),
+    *[
+        act("credits", "projects:credits", p, only(CHANGES[p], DONE), credits(p), count(ProjectCredit, project=p))
+        for p in PROJECTS
+    ],
+    post_only("projects:members", "project_a"),
+    *[
+        act(
+            "members",
+            "projects:members",
+            p,
+            only(CHANGES[p], DONE),
+            fixed({"username": "viewer_b"}),
+            count(ProjectMember, project=p),
+        )
+        for p in PROJECTS
+    ],
+    post_only("projects:contact_add", "project_a"),
+    *[
+        act(
+            "contacts",
+            "projects:contact_add",
+            p,
+            only(CHANGES[p], DONE),
+            fixed({"name": "矩阵联系人", "title": "", "phone": "", "notes": ""}),
+            count(ProjectContact, project=p),
+        )
+        for p in PROJECTS
+    ],
+    # screening: the catalogue is read by all staff and kept by coordinators and leaders
+    read("screening:projects", None, only(STAFF)),
+    read("screening:rules", None, only(STAFF)),
+    read("screening:rule_create", None, only(EDITORS, no=403)),
+    act("create", "screening:rule_create", None, only(EDITORS, DONE, 403), fixed(NEW_RULE), count(Rule)),
+    read("screening:rule_detail", "rule", only(STAFF)),
+    read("screening:rule_edit", "rule", only(EDITORS, no=403)),
+    act(
+        "rule edit",
+        "screening:rule_edit",
+        "rule",
+        only(EDITORS, DONE, 403),
+        rule_edit,
+        column(Rule, "rule", "revision"),
+    ),
+    post_only("screening:rule_toggle", "rule"),
+    act(
+        "rule toggle",
+        "screening:rule_toggle",
+        "rule",
+        only(EDITORS, DONE, 403),
+        fixed({"reason": "矩阵"}),
+        column(Rule, "rule", "active"),
+    ),
+    read("screening:entries", None, only(STAFF)),
+    post_only("screening:entry_toggle", "entry"),
+    act(
+        "entry toggle",
+        "screening:entry_toggle",
+        "entry",
+        only(EDITORS, DONE, 403),
+        nothing,
+        column(CatalogueEntry, "entry", "active"),
+    ),
+    read("screening:entry_export", None, only(STAFF)),
+    read("screening:import", None, only(EDITORS, no=403)),
+    read("screening:import_template", None, only(EDITORS, no=403)),
+    # evaluation: the ranking for all, the rating procedure for those who rate
+    read("evaluation:ranking", None, only(STAFF)),
+    read("evaluation:compare", None, only(STAFF, DONE)),
+    read("evaluation:compare", "project_a+project_b", only(EDITORS), query="ab"),
+    read("evaluation:compare", "project_a+project_secret", only({"leader"}), query="as"),
+    read("evaluation:scheme", None, only(STAFF)),
+    read("evaluation:scheme_version", "scheme_version", only(STAFF)),
+    read("evaluation:scheme_edit", None, only(EDITORS, no=403)),
+    act("scheme edit", "evaluation:scheme_edit", None, only(EDITORS, DONE, 403), scheme_edit, count(SchemeVersion)),
+    post_only("evaluation:fast_track", "project_a"),
+    *[
+        act(
+            "fast track",
+            "evaluation:fast_track",
+            p,
+            only(SEES[p], DONE),
+            nothing,
+            count(FastTrack, project=p),
+            RATES[p],
+        )
+        for p in PROJECTS
+    ],
+    post_only("evaluation:meeting_create", "project_a"),
+    *[
+        act(
+            "meetings",
+            "evaluation:meeting_create",
+            p,
+            only(SEES[p], DONE),
+            meeting_members,
+            count(ReviewMeeting, project=p),
+            RATES[p],
+        )
+        for p in PROJECTS
+    ],
+    post_only("evaluation:opinion", "meeting_a"),
+    *[
+        act(
+            "opinion",
+            "evaluation:opinion",
+            f"meeting_{k}",
+            only(SEES[f"project_{k}"], DONE),
+            opinion(k),
+            count(ReviewOpinion, meeting=f"meeting_{k}"),
+            OPINES[k],
+        )
+        for k in ("a", "b", "secret")
+    ],
+    post_only("evaluation:decide", "heard_a"),
+    *[
+        act(
+            "decide",
+            "evaluation:decide",
+            f"heard_{k}",
+            only(SEES[f"project_{k}"], DONE),
+            fixed({"decision": "rejected", "reason": "矩阵否决", "conditions": ""}),
+            column(ReviewMeeting, f"heard_{k}", "decision"),
+            RATES[f"project_{k}"],
+        )
+        for k in ("a", "b", "secret")
+    ],
+    post_only("evaluation:condition_done", "condition_a"),
+    *[
+        act(
+            "condition done",
+            "evaluation:condition_done",
+            f"condition_{k}",
+            only(SEES[f"project_{k}"], DONE),
+            fixed({"done": "1"}),
+            column(ProjectCondition, f"condition_{k}", "done"),
+            CHANGES[f"project_{k}"] | RATES[f"project_{k}"],
+        )
+        for k in ("a", "b", "secret")
+    ],
+]
+
+
+# -- running it ---------------------------------------------------------------------------------
+
+
+def url_names(patterns: list[Any] | None = None, namespace: str = "") -> Iterator[str]:
+    """The name of every URL pattern of the project, with its namespace."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from url_names(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern):
+            yield f"{namespace}{entry.name}" if entry.name else f"{namespace}<unnamed {entry.pattern}>"
+
+
+def address(world: World, check: Check) -> str:
+    if check.url == "evaluation:compare":
+        ids = [rec(world, kind).pk for kind in (check.record or "").split("+") if kind]
+        return reverse(check.url) + "".join(("?" if i == 0 else "&") + f"ids={pk}" for i, pk in enumerate(ids))
+    if check.record is None:
+        return reverse(check.url)
+    if check.record in ("csv", "xlsx", "pdf"):
+        return reverse(check.url, args=[check.record])
+    value = rec(world, check.record)
+    return reverse(check.url, args=[getattr(value, "pk", value)])
+
+
+def answer(response: Any) -> Expected:
+    if response.status_code == 302:
+        return LOGIN if response.url.startswith(reverse("login")) else DONE
+    return int(response.status_code)
+
+
+def run(world: World, check: Check) -> list[str]:
+    """Each persona's answer, and for a POST whether it wrote: the mismatches, as sentences."""
+    wrong: list[str] = []
+    url = address(world, check)
+    for persona in PERSONAS:
+        client = world.client(persona)
+        with transaction.atomic():
+            if check.data is None:
+                got = answer(client.get(url))
+                wrote = False
+            else:
+                assert check.probe is not None
+                before = check.probe(world, persona)
+                got = answer(client.post(url, check.data(world, persona)))
+                wrote = check.probe(world, persona) != before
+            transaction.set_rollback(True)
+        if got != check.expect[persona]:
+            wrong.append(f"{check.action} {url} as {persona}: {got}, expected {check.expect[persona]}")
+        if wrote != (persona in check.writes):
+            wrong.append(f"{check.action} {url} as {persona}: {'wrote' if wrote else 'wrote nothing'}")
+    return wrong
+
+
+def rows_for(url: str) -> list[Check]:
+    return [c for c in MATRIX if c.url == url]
+
+
+def test_every_url_of_the_project_has_its_rows_in_the_matrix() -> None:
+    covered = {c.url for c in MATRIX}
+    missing = [name for name in url_names() if name not in covered]
+    assert not missing, f"URL patterns without a row in the permission matrix: {missing}"
+    assert all(set(c.expect) == set(PERSONAS) for c in MATRIX)
+
+
+@pytest.fixture
+def world(org: Org) -> World:
+    return build_world(org)
+
+
+@pytest.mark.parametrize("url", sorted({c.url for c in MATRIX}))
+def test_each_persona_gets_the_answer_the_matrix_gives_for_every_record(world: World, url: str) -> None:
+    wrong = [line for check in rows_for(url) for line in run(world, check)]
+    assert not wrong, "\n".join(wrong)
