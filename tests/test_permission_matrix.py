@@ -14,6 +14,7 @@ enterprise pages, the ranking, the comparison, the screened projects and a proje
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from openpyxl import load_workbook
 
 from tests.conftest import Org
 from tests.factories import xlsx
@@ -29,8 +31,12 @@ from tests.matrix import (
     DONE,
     EDITORS,
     LOGIN,
+    NAME_A,
+    NAME_SECRET,
     PERSONAS,
+    PROJECT_NAMES,
     STAFF,
+    UNIT_SECRET,
     WRITERS,
     Data,
     Expected,
@@ -575,3 +581,137 @@ def world(org: Org) -> World:
 def test_each_persona_gets_the_answer_the_matrix_gives_for_every_record(world: World, url: str) -> None:
     wrong = [line for check in rows_for(url) for line in run(world, check)]
     assert not wrong, "\n".join(wrong)
+
+
+# -- what each page shows: never a project the persona may not see --------------------------------
+
+# The projects' owners and members: the home page's "my projects" and recent changes.
+WORKS_ON = {
+    "project_a": frozenset(("officer_a",)),
+    "project_b": frozenset(("officer_b",)),
+    "project_secret": frozenset(("officer_a2", "member")),
+}
+IN_UNIT = {"unit_a": ("project_a", "project_secret"), "unit_b": ("project_b",)}
+BOARD_UNITS = {"园区运营中心A", "园区运营中心B"}
+SEES_SECRET_UNIT = SEES["project_secret"]
+
+
+def shown_on(page: str, kind: str, persona: str) -> bool:
+    """Whether ``page`` may name the project ``kind`` to ``persona`` (and must)."""
+    if page == "home":
+        return persona in WORKS_ON[kind]
+    if page in IN_UNIT:
+        return kind in IN_UNIT[page] and persona in SEES[kind]
+    return persona in SEES[kind]
+
+
+def page_url(world: World, page: str) -> str:
+    urls = {
+        "home": reverse("home"),
+        "list": reverse("projects:list"),
+        "kanban": reverse("projects:kanban"),
+        "ranking": reverse("evaluation:ranking"),
+        "screened": reverse("screening:projects") + "?outcome=all",
+        "unit_a": reverse("org:unit_detail", args=[world.org.park_a.pk]),
+        "unit_b": reverse("org:unit_detail", args=[world.org.park_b.pk]),
+        "enterprise": reverse("enterprises:detail", args=[rec(world, "enterprise_shared").pk]),
+    }
+    return urls[page]
+
+
+PAGES = ("home", "list", "kanban", "ranking", "screened", "unit_a", "unit_b", "enterprise")
+STAFF_PERSONAS = [p for p in PERSONAS if p in STAFF]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_page_that_shows_projects_names_exactly_those_the_persona_may_see(world: World, page: str) -> None:
+    wrong = []
+    for persona in STAFF_PERSONAS:
+        response = world.client(persona).get(page_url(world, page))
+        assert response.status_code == 200, (page, persona)
+        html = response.content.decode()
+        for kind, name in PROJECT_NAMES.items():
+            if (name in html) != shown_on(page, kind, persona):
+                wrong.append(f"{page} as {persona}: {name} {'shown' if name in html else 'missing'}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_kanban_cards_and_the_htmx_board_hold_only_the_projects_the_persona_may_see(world: World) -> None:
+    for persona in STAFF_PERSONAS:
+        client = world.client(persona)
+        for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+            response = client.get(reverse("projects:kanban"), **headers)  # type: ignore[arg-type]
+            cards = {c.name for col in response.context["columns"] for c in col["cards"]}
+            counts = sum(col["count"] for col in response.context["columns"])
+            expected = {PROJECT_NAMES[k] for k in PROJECTS if persona in SEES[k]}
+            assert cards == expected and counts == len(expected), (persona, headers, cards, counts)
+
+
+def test_the_home_page_counts_only_the_projects_the_persona_may_see(world: World) -> None:
+    for persona in STAFF_PERSONAS:
+        response = world.client(persona).get(reverse("home"))
+        counts = {col["stage"]: col["count"] for col in response.context["columns"] if col["count"]}
+        seen = sum(1 for k in PROJECTS if persona in SEES[k])
+        assert counts == ({"review": seen} if seen else {}), (persona, counts)
+        mine = {p.name for p in response.context["mine"]}
+        assert mine == {PROJECT_NAMES[k] for k in PROJECTS if persona in WORKS_ON[k]}, (persona, mine)
+        recent = " ".join(c.object_repr for c in response.context["recent"])
+        for kind, name in PROJECT_NAMES.items():
+            assert name not in recent or persona in SEES[kind], (persona, name)
+
+
+def exported_names(response: Any, fmt: str) -> list[str]:
+    """The project names in an export file, parsed: the column headed 项目名称 or "name"."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    else:
+        sheet = load_workbook(io.BytesIO(body), read_only=True).worksheets[0]
+        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    header = rows[0]
+    at = next(i for i, title in enumerate(header) if title in ("项目名称", "name", "Project name", "项目"))
+    return [row[at] for row in rows[1:] if any(row)]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_project_export_file_holds_exactly_the_rows_the_persona_may_see(world: World, fmt: str) -> None:
+    for persona in STAFF_PERSONAS:
+        response = world.client(persona).get(reverse("projects:export", args=[fmt]))
+        assert response.status_code == 200, persona
+        names = exported_names(response, fmt)
+        assert sorted(names) == sorted(PROJECT_NAMES[k] for k in PROJECTS if persona in SEES[k]), (persona, names)
+
+
+def test_the_enterprise_page_and_list_name_a_confidential_projects_unit_only_to_those_who_see_it(
+    world: World,
+) -> None:
+    shared = rec(world, "enterprise_shared")
+    for persona in STAFF_PERSONAS:
+        client = world.client(persona)
+        expected = BOARD_UNITS | ({UNIT_SECRET} if persona in SEES_SECRET_UNIT else set())
+        detail = client.get(reverse("enterprises:detail", args=[shared.pk]))
+        assert set(detail.context["working_units"]) == expected, persona
+        listed = client.get(reverse("enterprises:list"))
+        row = next(e for e in listed.context["page"].items if e.pk == shared.pk)
+        assert set(row.working_units) == expected, persona
+
+
+def test_the_comparison_shows_two_projects_only_to_who_sees_both(world: World) -> None:
+    a, secret = rec(world, "project_a"), rec(world, "project_secret")
+    url = reverse("evaluation:compare") + f"?ids={a.pk}&ids={secret.pk}"
+    for persona in STAFF_PERSONAS:
+        response = world.client(persona).get(url)
+        html = response.content.decode()
+        if persona == "leader":
+            assert response.status_code == 200 and NAME_A in html and NAME_SECRET in html
+        else:
+            assert response.status_code == 404 and NAME_SECRET not in html, persona
+
+
+def test_a_projects_page_and_history_name_no_other_project(world: World) -> None:
+    for kind in PROJECTS:
+        url = reverse("projects:detail", args=[rec(world, kind).pk])
+        for persona in SEES[kind]:
+            html = world.client(persona).get(url).content.decode()
+            others = [name for other, name in PROJECT_NAMES.items() if other != kind and name in html]
+            assert PROJECT_NAMES[kind] in html and not others, (kind, persona, others)
