@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,7 @@ from tests.matrix import (
     PROJECT_NAMES,
     STAFF,
     UNIT_SECRET,
+    VIEWERS,
     WRITERS,
     Data,
     Expected,
@@ -103,6 +104,7 @@ class Check:
     probe: Probe | None = None
     writes: frozenset[str] = frozenset()
     query: str = ""
+    in_url: bool = True  # False: the record is named in the posted sheet, not in the URL
 
 
 def read(url: str, record: str | None, expect: dict[str, Expected], query: str = "") -> Check:
@@ -117,10 +119,11 @@ def act(
     data: Data,
     probe: Probe,
     writes: frozenset[str] | set[str] | None = None,
+    in_url: bool = True,
 ) -> Check:
     """A POST; by default it writes for exactly the personas it sends on (``DONE``)."""
     writers = frozenset(p for p, answer in expect.items() if answer == DONE) if writes is None else frozenset(writes)
-    return Check(url, record, expect, action, data, probe, writers)
+    return Check(url, record, expect, action, data, probe, writers, in_url=in_url)
 
 
 def post_only(url: str, record: str | None) -> Check:
@@ -237,6 +240,50 @@ def import_sheet(world: World, persona: str) -> dict[str, Any]:
     return {"file": io.BytesIO(xlsx([["企业名称"], [f"矩阵导入企业{persona}"]]))}
 
 
+def imported(url: str, rows: Callable[[World, str], list[list[Any]]]) -> Data:
+    """An import as a browser makes it: the sheet uploaded for the preview (which writes
+    nothing), then the preview's token posted to commit it (what this row's POST sends)."""
+
+    def data(world: World, persona: str) -> dict[str, Any]:
+        sheet = io.BytesIO(xlsx(rows(world, persona)))
+        sheet.name = "matrix.xlsx"
+        preview = world.client(persona).post(reverse(url), {"file": sheet})
+        token = (preview.context or {}).get("token", "") if preview.status_code == 200 else ""
+        return {"token": token} if token else {}
+
+    return data
+
+
+def unit_name(world: World, persona: str) -> str:
+    return unit_of(world, persona).name
+
+
+def new_enterprise_rows(world: World, persona: str) -> list[list[Any]]:
+    return [["企业名称", "录入单位"], [f"矩阵导入企业{persona}", unit_name(world, persona)]]
+
+
+def new_project_rows(world: World, persona: str) -> list[list[Any]]:
+    return [["项目名称", "牵头单位", "投资方名称"], [f"矩阵导入项目{persona}", unit_name(world, persona), "矩阵投资方"]]
+
+
+def project_update_rows(kind: str) -> Callable[[World, str], list[list[Any]]]:
+    def rows(world: World, persona: str) -> list[list[Any]]:
+        p = rec(world, kind)
+        return [
+            ["项目编号", "项目名称", "牵头单位", "投资方名称"],
+            [p.pk, p.name, p.lead_unit.name, f"矩阵投资方{persona}"],
+        ]
+
+    return rows
+
+
+def enterprise_update_rows(kind: str) -> Callable[[World, str], list[list[Any]]]:
+    return lambda world, persona: [
+        ["编号", "企业名称", "总部所在城市"],
+        [rec(world, kind).pk, rec(world, kind).name, "矩阵市"],
+    ]
+
+
 def count(model: Any, **lookup: Any) -> Probe:
     def probe(world: World, persona: str) -> Any:
         resolved = {
@@ -285,6 +332,26 @@ MATRIX: list[Check] = [
     act("create", "enterprises:create", None, only(WRITERS, DONE, 403), new_enterprise, count(Enterprise)),
     read("enterprises:import", None, only(WRITERS, no=403)),
     act("import", "enterprises:import", None, only(WRITERS, 200, 403), import_sheet, count(Enterprise), set()),
+    act(
+        "import (new)",
+        "enterprises:import",
+        None,
+        only(WRITERS, DONE, 403),
+        imported("enterprises:import", new_enterprise_rows),
+        count(Enterprise),
+    ),
+    *[
+        act(
+            "import (update)",
+            "enterprises:import",
+            e,
+            {**only(CHANGES_ENTERPRISE[e], DONE, 200), **dict.fromkeys(VIEWERS, 403)},
+            imported("enterprises:import", enterprise_update_rows(e)),
+            column(Enterprise, e, "revision"),
+            in_url=False,
+        )
+        for e in ENTERPRISES
+    ],
     read("enterprises:import_template", None, only(STAFF)),
     read("enterprises:chains", None, only(STAFF)),
     read("enterprises:chain_detail", "chain", only(STAFF)),
@@ -345,6 +412,26 @@ MATRIX: list[Check] = [
     read("projects:create", None, only(WRITERS, no=403)),
     act("create", "projects:create", None, only(WRITERS, DONE, 403), new_project, count(Project)),
     read("projects:import", None, only(WRITERS, no=403)),
+    act(
+        "import (new)",
+        "projects:import",
+        None,
+        only(WRITERS, DONE, 403),
+        imported("projects:import", new_project_rows),
+        count(Project),
+    ),
+    *[
+        act(
+            "import (update)",
+            "projects:import",
+            p,
+            {**only(CHANGES[p], DONE, 200), **dict.fromkeys(VIEWERS, 403)},
+            imported("projects:import", project_update_rows(p)),
+            column(Project, p, "revision"),
+            in_url=False,
+        )
+        for p in PROJECTS
+    ],
     read("projects:import_template", None, only(STAFF)),
     *[read("projects:detail", p, only(SEES[p])) for p in PROJECTS],
     *[read("projects:edit", p, only(CHANGES[p])) for p in PROJECTS],
@@ -524,7 +611,7 @@ def address(world: World, check: Check) -> str:
     if check.url == "evaluation:compare":
         ids = [rec(world, kind).pk for kind in (check.record or "").split("+") if kind]
         return reverse(check.url) + "".join(("?" if i == 0 else "&") + f"ids={pk}" for i, pk in enumerate(ids))
-    if check.record is None:
+    if check.record is None or not check.in_url:
         return reverse(check.url)
     if check.record in ("csv", "xlsx", "pdf"):
         return reverse(check.url, args=[check.record])
