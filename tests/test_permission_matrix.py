@@ -166,6 +166,11 @@ def enterprise_edit(kind: str) -> Data:
     return data
 
 
+def keep(kind: str) -> Data:
+    """The merge form: keep ``kind``, fold the page's enterprise into it."""
+    return lambda world, persona: {"keep": str(rec(world, kind).pk)}
+
+
 def new_project(world: World, persona: str) -> dict[str, Any]:
     data = initial_post(ProjectForm(units=Unit.objects.all(), initial={"lead_unit": unit_of(world, persona)}))
     return {**data, "name": f"矩阵新项目{persona}", "investor_name": "矩阵投资方"}
@@ -226,7 +231,7 @@ def opinion(kind: str) -> Data:
         meeting = rec(world, f"meeting_{kind}")
         user = world.users.get(persona)
         members = list(meeting.members.all())
-        member = user if user in members else members[0]
+        member: Any = user if user in members else members[0]
         return {"member": str(member.pk), "opinion": "approve", "conditions": ""}
 
     return data
@@ -375,7 +380,7 @@ MATRIX: list[Check] = [
             "enterprises:merge",
             e,
             only(EDITORS, DONE),
-            lambda w, p, e=e: {"keep": str(rec(w, "enterprise_b" if e == "enterprise_a" else "enterprise_a").pk)},
+            keep("enterprise_b" if e == "enterprise_a" else "enterprise_a"),
             column(Enterprise, e, "merged_into"),
         )
         for e in ENTERPRISES
