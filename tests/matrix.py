@@ -18,7 +18,8 @@ from django.test import Client
 
 from tests.conftest import Org, client_for, make_user
 from tests.factories import enterprise, project
-from zhaoshang.core.audit import audit_context
+from zhaoshang.core.audit import audit_context, record_change
+from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.enterprises.models import ChainKind, ChainNode, IndustryChain
 from zhaoshang.evaluation.models import Opinion, ProjectCondition, ReviewMeeting, ReviewOpinion
@@ -127,6 +128,10 @@ def build_world(org: Org) -> World:
     )
     with audit_context(source="command"):
         member_add(user=SYSTEM, project=secret, member=users["member"])
+    # A change officer_b once made to the confidential project (a member since removed, say):
+    # their home page's recent changes must not name a project they may no longer see.
+    with audit_context(user=org.officer_b, source="command"):
+        record_change(secret, action=ChangeAction.UPDATE, message="矩阵旧改动")
     world.records.update(
         enterprise_a=ent_a,
         enterprise_b=ent_b,
