@@ -22,6 +22,7 @@ from zhaoshang.core.audit import audit_context, record_change
 from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import SYSTEM
 from zhaoshang.enterprises.models import ChainKind, ChainNode, IndustryChain
+from zhaoshang.enterprises.services import contact_create
 from zhaoshang.evaluation.models import Opinion, ProjectCondition, ReviewMeeting, ReviewOpinion
 from zhaoshang.jobs.models import Job, JobState
 from zhaoshang.org.models import Role
@@ -58,6 +59,7 @@ NAME_A = "园区A矩阵光伏项目"
 NAME_B = "园区B矩阵医药项目"
 NAME_SECRET = "保密矩阵芯片项目"
 SHARED_ENTERPRISE = "矩阵共享科技股份有限公司"
+CONTACT_A = "矩阵甲方联系人"  # recorded by park A on the shared enterprise
 UNIT_SECRET = "园区A招商一部"  # the confidential project's lead unit, never revealed on the board
 PROJECT_NAMES = {"project_a": NAME_A, "project_b": NAME_B, "project_secret": NAME_SECRET}
 
@@ -128,6 +130,9 @@ def build_world(org: Org) -> World:
     )
     with audit_context(source="command"):
         member_add(user=SYSTEM, project=secret, member=users["member"])
+    # A contact's notes are the recording unit's work: park A's on the shared enterprise.
+    with audit_context(user=org.officer_a, source="command"):
+        contact_create(user=org.officer_a, enterprise=shared, data={"name": CONTACT_A, "notes": "矩阵甲方备注"})
     # A change officer_b once made to the confidential project (a member since removed, say):
     # their home page's recent changes must not name a project they may no longer see.
     with audit_context(user=org.officer_b, source="command"):

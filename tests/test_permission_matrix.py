@@ -28,6 +28,7 @@ from openpyxl import load_workbook
 from tests.conftest import Org
 from tests.factories import xlsx
 from tests.matrix import (
+    CONTACT_A,
     DONE,
     EDITORS,
     LOGIN,
@@ -807,3 +808,13 @@ def test_a_projects_page_and_history_name_no_other_project(world: World) -> None
             html = world.client(persona).get(url).content.decode()
             others = [name for other, name in PROJECT_NAMES.items() if other != kind and name in html]
             assert PROJECT_NAMES[kind] in html and not others, (kind, persona, others)
+
+
+def test_the_enterprise_page_shows_a_units_contacts_only_to_that_units_subtree_and_coordinators(world: World) -> None:
+    url = reverse("enterprises:detail", args=[rec(world, "enterprise_shared").pk])
+    sees = {"leader", "coordinator", "manager_a", "officer_a", "viewer_a"}
+    for persona in STAFF_PERSONAS:
+        response = world.client(persona).get(url)
+        names = {c.name for c in response.context["contacts"]}
+        assert (CONTACT_A in names) == (persona in sees), (persona, names)
+        assert (CONTACT_A in response.content.decode()) == (persona in sees), persona
