@@ -818,3 +818,26 @@ def test_the_enterprise_page_shows_a_units_contacts_only_to_that_units_subtree_a
         names = {c.name for c in response.context["contacts"]}
         assert (CONTACT_A in names) == (persona in sees), (persona, names)
         assert (CONTACT_A in response.content.decode()) == (persona in sees), persona
+
+
+def test_a_projects_page_offers_its_actions_only_to_who_may_take_them(world: World) -> None:
+    wrong = []
+    for kind in PROJECTS:
+        p = rec(world, kind)
+        links = {
+            "change": (reverse("projects:edit", args=[p.pk]), CHANGES[kind]),
+            "move": (reverse("projects:move", args=[p.pk]), CHANGES[kind]),
+            "members": (reverse("projects:members", args=[p.pk]), CHANGES[kind]),
+            "credits": (reverse("projects:credits", args=[p.pk]), CHANGES[kind]),
+            # (a new meeting is not offered while one is open, as here)
+            "decide": (
+                reverse("evaluation:decide", args=[rec(world, "heard_" + kind.removeprefix("project_")).pk]),
+                RATES[kind],
+            ),
+        }
+        for persona in SEES[kind]:
+            html = world.client(persona).get(reverse("projects:detail", args=[p.pk])).content.decode()
+            for action, (link, allowed) in links.items():
+                if (link in html) != (persona in allowed):
+                    wrong.append(f"{kind} as {persona}: {action} {'offered' if link in html else 'not offered'}")
+    assert not wrong, "\n".join(wrong)
