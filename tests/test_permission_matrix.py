@@ -358,7 +358,7 @@ MATRIX: list[Check] = [
         )
         for e in ENTERPRISES
     ],
-    read("enterprises:import_template", None, only(STAFF)),
+    read("enterprises:import_template", None, only(WRITERS, no=403)),
     read("enterprises:chains", None, only(STAFF)),
     read("enterprises:chain_detail", "chain", only(STAFF)),
     *[read("enterprises:detail", e, only(STAFF)) for e in (*ENTERPRISES, "enterprise_shared")],
@@ -438,7 +438,7 @@ MATRIX: list[Check] = [
         )
         for p in PROJECTS
     ],
-    read("projects:import_template", None, only(STAFF)),
+    read("projects:import_template", None, only(WRITERS, no=403)),
     *[read("projects:detail", p, only(SEES[p])) for p in PROJECTS],
     *[read("projects:edit", p, only(CHANGES[p])) for p in PROJECTS],
     *[

@@ -142,6 +142,9 @@ def import_view(request: HttpRequest, resource: str) -> HttpResponse:
 
 @login_required
 def template_view(request: HttpRequest, resource: str) -> HttpResponse:
-    """The empty .xlsx to fill in, with drop-down lists for the user's units and codes."""
-    _resource_or_404(resource)
+    """The empty .xlsx to fill in, with drop-down lists for the user's units and codes: for
+    those who may import it, as the import page is."""
+    res = _resource_or_404(resource)
+    if not may(request.user, IMPORT, res.model):
+        raise PermissionDenied
     return template_response(resource, user=request.user)
