@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "zhaoshang.core.middleware.RequestContextMiddleware",
+    "zhaoshang.core.middleware.BadParameterMiddleware",
 ]
 
 ROOT_URLCONF = "zhaoshang.urls"

@@ -50,3 +50,23 @@ class DefaultLanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class BadParameterMiddleware:
+    """Answer a ``core.params.BadParameter`` raised by a view with a plain 400 page naming
+    the parameter, instead of a server error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.shortcuts import render
+
+        from zhaoshang.core.params import BadParameter
+
+        if not isinstance(exception, BadParameter):
+            return None
+        return render(request, "bad_parameter.html", {"message": exception.message}, status=400)
