@@ -284,3 +284,35 @@ def test_anonymous_visitors_are_sent_to_login(client: Any, org: Any, projects: d
         assert response.status_code == 302 and response.url.startswith(reverse("login")), url
     client.post(reverse("evaluation:fast_track", args=[projects["a"].pk]))
     assert not FastTrack.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("criteria_investment_scale", "{"),
+        ("criteria_investment_scale", "NaN"),
+        ("criteria_investment_scale", "12"),
+        ("criteria_investment_scale", '"linear"'),
+        ("criteria_investment_scale", '[1, "two", null]'),
+        ("criteria_investment_scale", '[{"fact": "planned_investment", "method": "linear", "low": NaN, "high": 1}]'),
+        ("criteria_investment_scale", '[{"fact": "planned_investment", "method": "bands", "bands": 7}]'),
+        ("criteria_investment_scale", '[{"fact": [], "method": {}, "scale": "Infinity"}]'),
+        ("vetoes", "3"),
+        ("vetoes", '["a"]'),
+        ("hard_thresholds", '{"fact": "land_mu"}'),
+        ("hard_thresholds", '[{"fact": "land_mu", "name": [1], "minimum": "1e400", "max_grade": "Z"}]'),
+        ("weight_investment_scale", "NaN"),
+        ("weight_investment_scale", "Infinity"),
+        ("grade_a", "1e400"),
+    ],
+)
+def test_a_malformed_scheme_is_a_form_error_and_changes_nothing(
+    org: Any, projects: dict[str, Project], field: str, value: str
+) -> None:
+    coordinator = client_for(org.coordinator)
+    form = coordinator.get(reverse("evaluation:scheme_edit")).context["form"]
+    data = {name: ("" if form[name].value() is None else form[name].value()) for name in form.fields}
+    response = coordinator.post(reverse("evaluation:scheme_edit"), {**data, field: value, "note": "试一试"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert SchemeVersion.objects.count() == 1

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "zhaoshang.core.middleware.RequestContextMiddleware",
     "zhaoshang.core.middleware.DatabaseBusyMiddleware",
+    "zhaoshang.core.middleware.BadParameterMiddleware",
 ]
 
 ROOT_URLCONF = "zhaoshang.urls"

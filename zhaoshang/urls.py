@@ -1,9 +1,13 @@
 """URL map: one include per domain app."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from zhaoshang.core import views as core_views
+from zhaoshang.core.params import IdConverter
+
+# Every id in a path is an ``<id:…>``: ASCII digits from 1 to 2**63 - 1, else a 404.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", core_views.home, name="home"),

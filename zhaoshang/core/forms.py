@@ -11,6 +11,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from zhaoshang.core.params import parse_id
+
 
 class AmountField(forms.DecimalField):
     """A Decimal amount (万元, 亩, %) that accepts the thousands separators people type:
@@ -27,10 +29,52 @@ class AmountField(forms.DecimalField):
         return super().to_python(value)
 
 
+def _integer_key(field: forms.ModelChoiceField) -> bool:
+    """Whether the choices are named by an integer column (an id), not a code."""
+    if field.queryset is None:
+        return False
+    meta = field.queryset.model._meta
+    key = meta.get_field(field.to_field_name) if field.to_field_name else meta.pk
+    return isinstance(key, models.IntegerField | models.AutoField)
+
+
+def _not_an_id(value: Any) -> bool:
+    return not isinstance(value, models.Model) and parse_id(value if isinstance(value, int) else str(value)) is None
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A choice of one record by id: anything but an id of ``core.params`` (ASCII digits from
+    1 to 2**63 - 1) is an invalid choice before any query, so "²", "１２" or 2**63 is a form
+    error, never an overflow in the database."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and _integer_key(self) and _not_an_id(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A choice of several records by id, held to the same ids as ``IdChoiceField``."""
+
+    def _check_values(self, value: Any) -> Any:  # type: ignore[misc]
+        if _integer_key(self) and isinstance(value, list | tuple):
+            for pk in value:
+                if _not_an_id(pk):
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                    )
+        return super()._check_values(value)  # type: ignore[misc]
+
+
 def formfield_callback(field: models.Field, **kwargs: Any) -> forms.Field | None:
-    """Use AmountField for every DecimalField of a ModelForm."""
+    """Use AmountField for every DecimalField of a ModelForm, and the id choice fields for its
+    foreign keys and many-to-many fields."""
     if isinstance(field, models.DecimalField):
         return field.formfield(form_class=AmountField, **kwargs)
+    if isinstance(field, models.ManyToManyField):
+        return field.formfield(form_class=IdMultipleChoiceField, **kwargs)
+    if isinstance(field, models.ForeignKey):
+        return field.formfield(form_class=IdChoiceField, **kwargs)
     return field.formfield(**kwargs)
 
 

@@ -1,5 +1,5 @@
 """Per-request audit context (who is acting and the request id carried into the change log),
-the language, and the answer to a write that found the database busy."""
+the language, the answer to a write that found the database busy, and to a bad parameter."""
 
 from __future__ import annotations
 
@@ -94,3 +94,23 @@ class DatabaseBusyMiddleware:
         response = HttpResponse(render_to_string("busy.html", {"message": BUSY_MESSAGE}), status=503)
         response["Retry-After"] = "5"
         return response
+
+
+class BadParameterMiddleware:
+    """Answer a ``core.params.BadParameter`` raised by a view with a plain 400 page naming
+    the parameter, instead of a server error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.shortcuts import render
+
+        from zhaoshang.core.params import BadParameter
+
+        if not isinstance(exception, BadParameter):
+            return None
+        return render(request, "bad_parameter.html", {"message": exception.message}, status=400)

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from zhaoshang.core.params import int_param
+
 
 @dataclass
 class Page:
@@ -28,11 +30,7 @@ class Page:
 
 
 def peek_page(request: HttpRequest, queryset: Any, per_page: int = 50, max_page: int = 2000) -> Page:
-    try:
-        number = int(request.GET.get("page", "1"))
-    except ValueError:
-        number = 1
-    number = min(max(number, 1), max_page)
+    number = int_param(request.GET, "page", default=1, minimum=1, maximum=max_page)
     start = (number - 1) * per_page
     rows = list(queryset[start : start + per_page + 1])
     params = request.GET.copy()

@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from zhaoshang.core.filters import IdChoiceFilter, TextFilter
 from zhaoshang.enterprises.models import ChainNode, Enterprise
 from zhaoshang.enterprises.selectors import TAG_FILTERS, search_enterprises
 
@@ -39,14 +40,14 @@ def industry_q(code: str, field: str = "industry") -> Q:
         return Q()
     if code.isalpha():
         return Q(**{f"{field}__section": code[:1]})
-    return Q(**{f"{field}_id__startswith": code})
+    return Q(**{f"{field}__code__startswith": code})
 
 
 class EnterpriseFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Name contains"), method="filter_q")
+    q = TextFilter(label=_("Name contains"), method="filter_q")
     tag = django_filters.ChoiceFilter(label=_("Tag"), choices=TAG_CHOICES, method="filter_tag")
-    industry = django_filters.CharFilter(label=_("Industry code"), method="filter_industry")
-    chain_node = django_filters.ModelChoiceFilter(
+    industry = TextFilter(label=_("Industry code"), method="filter_industry")
+    chain_node = IdChoiceFilter(
         label=_("Chain node"), queryset=ChainNode.objects.select_related("chain"), method="filter_node"
     )
     province = django_filters.ChoiceFilter(

@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from zhaoshang.core.filters import IdChoiceFilter
 from zhaoshang.enterprises.models import IndustryChain
 from zhaoshang.evaluation.models import Grade
 from zhaoshang.evaluation.services import OUTCOME_LABELS, screening_projects_with
@@ -17,9 +18,7 @@ from zhaoshang.projects.models import Project
 
 class RankingFilter(ProjectFilter):
     grade = django_filters.ChoiceFilter(label=_("Grade"), choices=Grade.choices, method="filter_grade")
-    chain = django_filters.ModelChoiceFilter(
-        label=_("Industry chain"), queryset=IndustryChain.objects.all(), method="filter_chain"
-    )
+    chain = IdChoiceFilter(label=_("Industry chain"), queryset=IndustryChain.objects.all(), method="filter_chain")
     outcome = django_filters.ChoiceFilter(
         label=_("Screening"), choices=list(OUTCOME_LABELS.items()), method="filter_outcome"
     )

@@ -11,7 +11,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from zhaoshang.core.forms import AmountField
+from zhaoshang.core.forms import AmountField, IdChoiceField, IdMultipleChoiceField
 from zhaoshang.evaluation.models import Decision, Opinion, SchemeVersion
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -103,7 +103,7 @@ def _staff() -> Any:
 
 class MeetingForm(forms.Form):
     date = forms.DateField(label=_("meeting date"), widget=DATE)
-    members = forms.ModelMultipleChoiceField(
+    members = IdMultipleChoiceField(
         label=_("members"), queryset=_staff(), widget=forms.SelectMultiple(attrs={"size": 6})
     )
 
@@ -115,7 +115,7 @@ class MeetingForm(forms.Form):
 
 
 class OpinionForm(forms.Form):
-    member = forms.ModelChoiceField(label=_("member"), queryset=_staff())
+    member = IdChoiceField(label=_("member"), queryset=_staff())
     opinion = forms.ChoiceField(label=_("opinion"), choices=Opinion.choices)
     conditions = forms.CharField(label=_("conditions"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

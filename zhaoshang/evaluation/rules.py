@@ -351,10 +351,27 @@ def _dec(value: Any, where: str, errors: list[Any]) -> Decimal | None:
     return number
 
 
+def _entries(value: Any, where: str, errors: list[Any]) -> list[Mapping[str, Any]]:
+    """The entries of a list of sets of fields (criteria, vetoes, thresholds), each malformed
+    part named in ``errors``: typed by hand in the scheme editor, it may be any JSON."""
+    if value in (None, "", (), []):
+        return []
+    if not isinstance(value, list | tuple):
+        errors.append(_("%(where)s: a list [ … ] is expected.") % {"where": where})
+        return []
+    good = [v for v in value if isinstance(v, Mapping)]
+    if len(good) != len(value):
+        errors.append(_("%(where)s: each entry of the list is a set of fields { … }.") % {"where": where})
+    return good
+
+
 def _names(item: Mapping[str, Any]) -> tuple[str, str]:
     name = item.get("name") or {}
     if isinstance(name, str):
         return name, name
+    if not isinstance(name, Mapping):
+        key = str(item.get("key") or "")
+        return key, key
     zh = str(name.get("zh-hans") or name.get("zh") or item.get("key") or "")
     en = str(name.get("en") or zh)
     return zh, en
@@ -390,7 +407,11 @@ def _criterion(data: Mapping[str, Any], where: str, floors: Mapping[str, Decimal
         kwargs["high"] = (high if high is not None else HUNDRED) * factor
     elif method == "bands":
         bands: list[tuple[Decimal, Decimal]] = []
-        for pair in data.get("bands") or ():
+        raw_bands = data.get("bands") or ()
+        if not isinstance(raw_bands, list | tuple):
+            errors.append(_("%(where)s: each band is [lower bound, value].") % {"where": where})
+            raw_bands = ()
+        for pair in raw_bands:
             if not isinstance(pair, list | tuple) or len(pair) != 2:
                 errors.append(_("%(where)s: each band is [lower bound, value].") % {"where": where})
                 continue
@@ -479,16 +500,16 @@ def spec_from_data(
         combine = str(item.get("combine") or "sum")
         if combine not in COMBINE:
             errors.append(_("%(where)s: criteria combine by “sum” or “max”.") % {"where": where})
-        criteria_data = item.get("criteria") or ()
+        criteria_data = _entries(item.get("criteria"), where, errors)
         if not criteria_data:
             errors.append(_("%(where)s: an indicator needs at least one criterion.") % {"where": where})
-        criteria = tuple(_criterion(c, where, parsed_floors, errors) for c in criteria_data if isinstance(c, Mapping))
+        criteria = tuple(_criterion(c, where, parsed_floors, errors) for c in criteria_data)
         parsed.append(Indicator(key, zh, en, weight or ZERO, criteria, combine))
     if parsed and total_weight != HUNDRED:
         errors.append(_("The weights add up to %(total)s, not 100.") % {"total": total_weight})
 
     parsed_vetoes: list[Veto] = []
-    for item in vetoes or ():
+    for item in _entries(vetoes, str(_("vetoes")), errors):
         fact = str(item.get("fact") or "")
         zh, en = _names(item)
         if fact not in FACTS:
@@ -496,7 +517,7 @@ def spec_from_data(
         parsed_vetoes.append(Veto(str(item.get("key") or fact), fact, zh, en))
 
     parsed_thresholds: list[HardThreshold] = []
-    for item in thresholds or ():
+    for item in _entries(thresholds, str(_("hard thresholds")), errors):
         fact = str(item.get("fact") or "")
         zh, en = _names(item)
         if fact not in FACTS:

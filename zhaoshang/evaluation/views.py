@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from zhaoshang.core.forms import error_text
 from zhaoshang.core.paging import peek_page
+from zhaoshang.core.params import flag_param, id_list_param
 from zhaoshang.core.scoping import CREATE, RATE, get_restricted_or_404, may
 from zhaoshang.evaluation import rules, selectors, services
 from zhaoshang.evaluation.filtersets import RankingFilter
@@ -246,7 +247,9 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 def condition_done(request: HttpRequest, pk: int) -> HttpResponse:
     condition = get_restricted_or_404(ProjectCondition.objects.all(), request.user, "view", pk=pk)
     try:
-        services.condition_done(condition=condition, user=request.user, done=request.POST.get("done", "1") == "1")
+        services.condition_done(
+            condition=condition, user=request.user, done=flag_param(request.POST, "done", default=True)
+        )
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     else:
@@ -277,7 +280,7 @@ def ranking(request: HttpRequest) -> HttpResponse:
 @login_required
 def compare(request: HttpRequest) -> HttpResponse:
     """Two or more projects side by side: facts, each indicator's points, grades, one radar."""
-    ids = list(dict.fromkeys(int(x) for x in request.GET.getlist("ids") if x.isdigit()))
+    ids = id_list_param(request.GET, "ids")
     if len(ids) < 2:
         messages.info(request, _("Tick two or more projects to compare them."))
         return redirect("evaluation:ranking")

@@ -5,7 +5,7 @@ from zhaoshang.jobs import views
 app_name = "jobs"
 urlpatterns = [
     path("", views.job_list, name="list"),
-    path("<int:pk>/", views.job_detail, name="detail"),
-    path("<int:pk>/status/", views.job_status, name="status"),
-    path("<int:pk>/retry/", views.job_retry, name="retry"),
+    path("<id:pk>/", views.job_detail, name="detail"),
+    path("<id:pk>/status/", views.job_status, name="status"),
+    path("<id:pk>/retry/", views.job_retry, name="retry"),
 ]

@@ -5,5 +5,5 @@ from zhaoshang.org import views
 app_name = "org"
 urlpatterns = [
     path("", views.unit_list, name="units"),
-    path("<int:pk>/", views.unit_detail, name="unit_detail"),
+    path("<id:pk>/", views.unit_detail, name="unit_detail"),
 ]

@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from zhaoshang.core.filters import IdChoiceFilter, TextFilter
 from zhaoshang.enterprises.filtersets import industry_q
 from zhaoshang.enterprises.models import ChainNode
 from zhaoshang.org.models import Unit
@@ -18,16 +19,12 @@ BAND_CHOICES = [(str(b), label) for b, _floor, label in reversed(rules.PRIORITY_
 
 
 class ProjectFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Name or investor contains"), method="filter_q")
+    q = TextFilter(label=_("Name or investor contains"), method="filter_q")
     stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Stage.choices)
-    lead_unit = django_filters.ModelChoiceFilter(
-        label=_("Lead unit"), queryset=Unit.objects.filter(active=True), method="filter_unit"
-    )
+    lead_unit = IdChoiceFilter(label=_("Lead unit"), queryset=Unit.objects.filter(active=True), method="filter_unit")
     band = django_filters.ChoiceFilter(label=_("Priority band"), choices=BAND_CHOICES, method="filter_band")
-    industry = django_filters.CharFilter(label=_("Industry code"), method="filter_industry")
-    chain_node = django_filters.ModelChoiceFilter(
-        label=_("Chain node"), queryset=ChainNode.objects.select_related("chain")
-    )
+    industry = TextFilter(label=_("Industry code"), method="filter_industry")
+    chain_node = IdChoiceFilter(label=_("Chain node"), queryset=ChainNode.objects.select_related("chain"))
     promotion_method = django_filters.ChoiceFilter(label=_("Promotion method"), choices=PromotionMethod.choices)
     mine = django_filters.BooleanFilter(
         label=_("Only my projects"), method="filter_mine", widget=django_filters.widgets.BooleanWidget()

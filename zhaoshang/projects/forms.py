@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from zhaoshang.core.forms import AmountField, EditForm, formfield_callback
+from zhaoshang.core.forms import AmountField, EditForm, IdChoiceField, formfield_callback
 from zhaoshang.enterprises.models import ChainNode, Enterprise
 from zhaoshang.enterprises.selectors import resolve_references
 from zhaoshang.org.models import Unit
@@ -79,7 +79,7 @@ class MoveForm(forms.Form):
 
 
 class CreditForm(forms.Form):
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.filter(active=True), required=False)
+    unit = IdChoiceField(label=_("Unit"), queryset=Unit.objects.filter(active=True), required=False)
     role = forms.ChoiceField(label=_("Role"), choices=CreditRole.choices, required=False)
     share = AmountField(label=_("Share (%)"), max_digits=5, decimal_places=2, required=False, min_value=0)
 

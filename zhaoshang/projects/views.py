@@ -18,6 +18,7 @@ from zhaoshang.core.audit import history_for
 from zhaoshang.core.editing import StaleEdit
 from zhaoshang.core.forms import apply_errors, error_text
 from zhaoshang.core.paging import peek_page
+from zhaoshang.core.params import id_param
 from zhaoshang.core.scoping import CHANGE, CREATE, EXPORT, MOVE, OVERRIDE, VIEW, get_restricted_or_404, may
 from zhaoshang.core.tabular.export import export_response
 from zhaoshang.enterprises.models import Enterprise
@@ -122,9 +123,9 @@ def project_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     units = attributable_units(request.user)
     initial: dict[str, Any] = {"lead_unit": units.first()}
-    ref = request.GET.get("enterprise", "")
-    if ref.isascii() and ref.isdigit() and len(ref) <= 18:
-        e = Enterprise.objects.restrict(request.user).filter(pk=int(ref)).first()
+    ref = id_param(request.GET, "enterprise")
+    if ref is not None:
+        e = Enterprise.objects.restrict(request.user).filter(pk=ref).first()
         if e is not None:
             initial.update(enterprise_ref=str(e.pk), name=e.name, industry=e.industry_id)
     form = ProjectForm(request.POST or None, units=units, initial=initial)
@@ -234,13 +235,9 @@ def credits_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def members_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_restricted_or_404(Project.objects.all(), request.user, CHANGE, pk=pk)
-    remove = request.POST.get("remove", "")
-    if remove:
-        member = (
-            get_user_model().objects.filter(pk=int(remove)).first()
-            if remove.isascii() and remove.isdigit() and len(remove) <= 18
-            else None
-        )
+    remove = id_param(request.POST, "remove")
+    if remove is not None:
+        member = get_user_model().objects.filter(pk=remove).first()
         if member is not None:
             try:
                 services.member_remove(user=request.user, project=project, member=member)

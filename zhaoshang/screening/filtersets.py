@@ -6,11 +6,12 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from zhaoshang.core.filters import TextFilter
 from zhaoshang.screening.models import Category, Family, Kind, Outcome, Provenance, Rule
 
 
 class RuleFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Code, keyword or basis contains"), method="filter_q")
+    q = TextFilter(label=_("Code, keyword or basis contains"), method="filter_q")
     family = django_filters.ChoiceFilter(label=_("Family"), choices=Family.choices)
     category = django_filters.ChoiceFilter(label=_("Category"), choices=Category.choices)
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Kind.choices)

@@ -21,6 +21,7 @@ from zhaoshang.core.audit import history_for
 from zhaoshang.core.editing import StaleEdit
 from zhaoshang.core.forms import apply_errors
 from zhaoshang.core.paging import peek_page
+from zhaoshang.core.params import choice_param, text_param
 from zhaoshang.core.scoping import CHANGE, get_restricted_or_404, may
 from zhaoshang.core.tabular import views as tabular_views
 from zhaoshang.projects.models import Project
@@ -141,10 +142,10 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def entry_list(request: HttpRequest) -> HttpResponse:
     qs = CatalogueEntry.objects.restrict(request.user, "view")
-    entry_class = request.GET.get("entry_class", "")
-    if entry_class in EntryClass.values:
+    entry_class = choice_param(request.GET, "entry_class", EntryClass.values, default="")
+    if entry_class:
         qs = qs.filter(entry_class=entry_class)
-    q = request.GET.get("q", "").strip()
+    q = text_param(request.GET, "q")
     if q:
         qs = qs.filter(Q(wording__icontains=q) | Q(section__icontains=q) | Q(keywords__icontains=q))
     page = peek_page(request, qs.select_related("added_by").order_by("entry_class", "section", "id"))
@@ -203,9 +204,7 @@ def _message(hit: dict[str, Any], english: bool) -> str:
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
     """Projects the user may see, by screening outcome (blocked first by default)."""
-    outcome = request.GET.get("outcome", rules.BLOCK)
-    if outcome not in (*rules.OUTCOMES, "all"):
-        outcome = rules.BLOCK
+    outcome = choice_param(request.GET, "outcome", (*rules.OUTCOMES, "all"), default=rules.BLOCK)
     base = Project.objects.restrict(request.user, "view")
     page = peek_page(request, screened_projects(base, outcome))
     english = (get_language() or "").startswith("en")
