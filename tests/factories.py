@@ -105,3 +105,21 @@ def csv_bytes(rows: list[list[Any]], encoding: str = "utf-8-sig") -> bytes:
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     return out.getvalue().encode(encoding)
+
+
+def rule_form(code: str) -> dict[str, Any]:
+    """The fields of a new screening rule as its form posts them (a zone's land rule)."""
+    return {
+        "code": code,
+        "family": "five_donts",
+        "category": "land_speculation",
+        "kind": "warn",
+        "basis": "本区招商原则（不搞炒地皮）",
+        "provenance": "zone",
+        "source": "管委会会议纪要",
+        "numeric_check": "land_beyond_need",
+        "params": "factor=1.2",
+        "message_zh": "用地超出需求",
+        "message_en": "Land beyond need",
+        "active": "on",
+    }

@@ -26,7 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import load_workbook
 
 from tests.conftest import Org
-from tests.factories import xlsx
+from tests.factories import rule_form, xlsx
 from tests.matrix import (
     CONTACT_A,
     DONE,
@@ -205,20 +205,7 @@ def rule_edit(world: World, persona: str) -> dict[str, Any]:
     return {**initial_post(RuleForm(initial=RuleForm.initial_for(rule), editing=True)), "source": "矩阵来源"}
 
 
-NEW_RULE: dict[str, Any] = {
-    "code": "5NO-MATRIX",
-    "family": "five_donts",
-    "category": "land_speculation",
-    "kind": "warn",
-    "basis": "本区招商原则（不搞炒地皮）",
-    "provenance": "zone",
-    "source": "管委会会议纪要",
-    "numeric_check": "land_beyond_need",
-    "params": "factor=1.2",
-    "message_zh": "用地超出需求",
-    "message_en": "Land beyond need",
-    "active": "on",
-}
+NEW_RULE = rule_form("5NO-MATRIX")
 
 
 def scheme_edit(world: World, persona: str) -> dict[str, Any]:

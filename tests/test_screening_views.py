@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.conftest import client_for
-from tests.factories import project, xlsx
+from tests.factories import project, rule_form, xlsx
 from zhaoshang.core.audit import audit_context
 from zhaoshang.core.models import ChangeLog
 from zhaoshang.core.scoping import SYSTEM
@@ -61,20 +61,7 @@ def screened(org: Any) -> dict[str, Project]:
     }
 
 
-RULE_FORM: dict[str, Any] = {
-    "code": "5NO-LAND-TEST",
-    "family": "five_donts",
-    "category": "land_speculation",
-    "kind": "warn",
-    "basis": "本区招商原则（不搞炒地皮）",
-    "provenance": "zone",
-    "source": "管委会会议纪要",
-    "numeric_check": "land_beyond_need",
-    "params": "factor=1.2",
-    "message_zh": "用地超出需求",
-    "message_en": "Land beyond need",
-    "active": "on",
-}
+RULE_FORM = rule_form("5NO-LAND-TEST")
 
 
 def test_anonymous_is_sent_to_login_from_every_screening_page(client: Any, org: Any) -> None:

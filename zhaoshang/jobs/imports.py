@@ -11,11 +11,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zhaoshang.core.tabular.engine import get_resource, run_import
-from zhaoshang.core.tabular.stored import discard, load, save_preview
+from zhaoshang.core.tabular.stored import Stored, discard, load, save_preview
 from zhaoshang.core.tabular.views import IMPORT_JOB, PREVIEW_JOB
 from zhaoshang.jobs.runner import JobContext, JobError, job_kind
 
 ERRORS_NAMED = 10
+
+
+def _upload(ctx: JobContext, resource: str, token: str) -> Stored:
+    """The sheet the job's starter uploaded for ``resource``, or the job fails saying so."""
+    stored = load(token, user_id=getattr(ctx.user, "pk", None), resource=resource)
+    if stored is None:
+        raise JobError(_("The uploaded file has expired or is not yours; upload it again."))
+    return stored
 
 
 def _describe(result: dict[str, Any]) -> list[tuple[Any, Any]]:
@@ -41,9 +49,7 @@ def preview_import(ctx: JobContext, resource: str, token: str) -> dict[str, Any]
     """Read and check the stored sheet as the import page would, writing nothing; what it
     found is kept beside the upload and the result links to the page that shows it."""
     res = get_resource(resource)
-    stored = load(token, user_id=getattr(ctx.user, "pk", None), resource=resource)
-    if stored is None:
-        raise JobError(_("The uploaded file has expired or is not yours; upload it again."))
+    stored = _upload(ctx, resource, token)
     ctx.progress(0, None, _("reading the file"))
     result = run_import(
         resource=resource,
@@ -72,9 +78,7 @@ def commit_import(ctx: JobContext, resource: str, token: str) -> dict[str, Any]:
     """Check and write the stored sheet all or nothing, as the import page would, for the
     user who uploaded it; a refusal names the rows and columns at fault."""
     res = get_resource(resource)
-    stored = load(token, user_id=getattr(ctx.user, "pk", None), resource=resource)
-    if stored is None:
-        raise JobError(_("The uploaded file has expired or is not yours; upload it again."))
+    stored = _upload(ctx, resource, token)
     ctx.progress(0, stored.rows, _("checking and writing the rows"))
     result = run_import(
         resource=resource,
