@@ -211,6 +211,72 @@ def test_project_keywords_block_while_investor_keywords_only_warn() -> None:
     assert (in_scope.outcome, {h.rule for h in in_scope.hits}) == (rules.WARN, {"5NO-P2P-INVESTOR"})
 
 
+def test_a_glass_makers_power_station_is_a_warning_about_its_investor_never_a_block() -> None:
+    result = rules.screen(
+        {
+            "name": "130MWp光伏电站项目",
+            "industry_id": "4416",
+            "enterprise_name": "香港信义玻璃控股有限公司",
+            "business_scope": "浮法玻璃、汽车玻璃的生产和销售",
+        },
+        CATALOGUE,
+    )
+    [hit] = [h for h in result.hits if h.rule == "3NO-OVERCAP-FLAT-GLASS"]
+    assert (result.outcome, hit.kind, hit.fact, hit.context) == (
+        rules.WARN,
+        rules.WARN,
+        "business_scope",
+        rules.INVESTOR,
+    )
+    # The project's own name with the same words blocks, and says nothing of context.
+    own = rules.screen({"name": "浮法玻璃生产线", "business_scope": "浮法玻璃生产"}, CATALOGUE)
+    assert own.outcome == rules.BLOCK
+    assert {(h.fact, h.kind, h.context) for h in own.hits if h.rule == "3NO-OVERCAP-FLAT-GLASS"} == {
+        ("name", rules.BLOCK, ""),
+        ("business_scope", rules.WARN, rules.INVESTOR),
+    }
+
+
+def test_no_rule_blocks_on_the_investors_facts_whatever_facts_it_names() -> None:
+    """A zone's own block rule written over the business scope still only warns there."""
+    spec = rules.RuleSpec(code="ZONE-X", kind=rules.BLOCK, keywords=("养殖",), keyword_facts=("business_scope",))
+    by_name = rules.RuleSpec(code="ZONE-Y", kind=rules.BLOCK, keywords=("养殖",), keyword_facts=("enterprise_name",))
+    result = rules.screen(
+        {"name": "冷链物流中心", "enterprise_name": "某养殖集团", "business_scope": "生猪养殖"}, [spec, by_name]
+    )
+    assert result.outcome == rules.WARN
+    assert {(h.rule, h.kind, h.context) for h in result.hits} == {
+        ("ZONE-X", rules.WARN, rules.INVESTOR),
+        ("ZONE-Y", rules.WARN, rules.INVESTOR),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("年產20萬噸電解鋁項目", "3NO-OVERCAP-ALUMINIUM"),
+        ("文旅小鎮眾籌建設項目", "5NO-CROWDFUNDING"),
+        ("焦化廠升級改造", "3NO-OVERCAP-COKING"),
+        ("多晶矽還原爐項目", "3NO-OVERCAP-POLYSILICON"),
+    ],
+)
+def test_traditional_characters_are_read_as_their_simplified_forms(text: str, rule: str) -> None:
+    simplified = rules.fold(text)
+    assert simplified != text and rule in fired({"name": text}) and fired({"name": text}) == fired({"name": simplified})
+
+
+def test_fold_turns_traditional_and_regional_forms_full_width_and_case_into_one_form() -> None:
+    assert rules.fold("年產20萬噸電解鋁") == "年产20万吨电解铝"
+    assert rules.fold("ＰＣＢ線路板") == "pcb线路板"  # full width, case, a Hong Kong/Taiwan variant
+    assert rules.fold("电解铝\x1f项目") == "电解铝\x1f项目"  # simplified text and the separator untouched
+    assert rules.fold("") == "" and rules.fold("P2P") == "p2p"
+
+
+def test_a_keyword_written_in_traditional_characters_finds_simplified_text() -> None:
+    spec = rules.RuleSpec(code="T", kind=rules.WARN, keywords=("電鍍",))
+    assert {h.rule for h in rules.screen({"description": "电镀车间"}, [spec]).hits} == {"T"}
+
+
 def test_overlapping_and_nested_keywords_are_all_found() -> None:
     specs = [
         rules.RuleSpec(code="AB", kind=rules.WARN, keywords=("ab",)),

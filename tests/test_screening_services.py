@@ -434,16 +434,23 @@ def test_bad_entry_rows_are_reported_and_nothing_is_written(org: Any) -> None:
     assert (CatalogueEntry.objects.count(), ChangeLog.objects.count(), services.current_version()) == (count, logs, 1)
 
 
-def test_the_import_gate_reads_the_named_enterprises_business_scope(org: Any) -> None:
+def test_the_import_reads_the_named_enterprises_business_scope_as_context_that_warns_but_never_blocks(
+    org: Any,
+) -> None:
     e = enterprise("某某化工有限公司", credit_code=credit_code(), business_scope="电石、烧碱生产销售")
-    rows = [
-        ["项目名称", "投资企业", "牵头单位", "项目阶段", "线索来源", "招商方式", "行业代码", "计划总投资（万元）"],
-        ["新材料基地", e.credit_code, "园区运营中心A", "评审", "企业来访", "以商招商", "2619", 50000],
-    ]
+    header = ["项目名称", "投资企业", "牵头单位", "项目阶段", "线索来源", "招商方式", "行业代码", "计划总投资（万元）"]
+    rows = [header, ["新材料基地", e.credit_code, "园区运营中心A", "评审", "企业来访", "以商招商", "2619", 50000]]
+    result = run_import(resource="projects", data=xlsx(rows), filename="p.xlsx", user=org.officer_a, commit=True)
+    assert result.ok, result.errors
+    verdict = Verdict.objects.get(project__name="新材料基地")
+    [hit] = [h for h in verdict.hits if h["rule"] == "3NO-OVERCAP-CALCIUM-CARBIDE"]
+    assert (verdict.outcome, hit["kind"], hit["fact"], hit["context"]) == ("warn", "warn", "business_scope", "investor")
+    # The same word in the project's own name blocks the move past negotiating.
+    rows = [header, ["电石扩能项目", e.credit_code, "园区运营中心A", "评审", "企业来访", "以商招商", "2619", 50000]]
     result = run_import(resource="projects", data=xlsx(rows), filename="p.xlsx", user=org.officer_a, commit=True)
     assert not result.ok
     assert any("3NO-OVERCAP-CALCIUM-CARBIDE" in e.message for e in result.errors)
-    assert not Project.objects.filter(name="新材料基地").exists()
+    assert not Project.objects.filter(name="电石扩能项目").exists()
 
 
 def test_the_demo_shows_blocked_and_warned_projects_and_no_silent_block_past_negotiating(db: Any) -> None:

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from tests.conftest import client_for
-from tests.factories import project, rule_form, xlsx
+from tests.factories import enterprise, project, rule_form, xlsx
 from zhaoshang.core.audit import audit_context
 from zhaoshang.core.models import ChangeLog
 from zhaoshang.core.scoping import SYSTEM
@@ -24,7 +24,7 @@ from zhaoshang.projects import rules as pipeline
 from zhaoshang.projects.models import Project
 from zhaoshang.projects.services import project_move, project_update
 from zhaoshang.screening import services
-from zhaoshang.screening.models import CatalogueEntry, Rule
+from zhaoshang.screening.models import CatalogueEntry, Rule, Verdict
 
 
 @pytest.fixture(autouse=True)
@@ -252,6 +252,22 @@ def test_the_project_page_shows_the_verdict_hits_and_overrides(org: Any, screene
     english_page = officer.get(reverse("projects:detail", args=[p.pk])).content.decode()
     panel = english_page[english_page.index('id="screening-hits"') : english_page.index('id="screening-unchecked"')]
     assert "Flat glass is an industry of severe overcapacity" in panel
+
+
+def test_a_glass_makers_power_station_is_warned_not_blocked_and_its_panel_names_the_investors_context(org: Any) -> None:
+    glass = enterprise(
+        "香港信义玻璃控股有限公司", business_scope="浮法玻璃、汽车玻璃的生产和销售", owner_unit=org.park_a
+    )
+    p = project("130MWp光伏电站项目", org.park_a, org.officer_a, enterprise=glass)
+    verdict = Verdict.objects.get(project=p)
+    assert verdict.outcome == "warn" and {h["context"] for h in verdict.hits} == {"investor"}
+    officer = client_for(org.officer_a)
+    html = officer.get(reverse("projects:detail", args=[p.pk])).content.decode()
+    panel = html[html.index('id="screening-hits"') :]
+    assert "3NO-OVERCAP-FLAT-GLASS" in panel and "出现在投资方名称或经营范围中，而非项目本身：不否决" in panel
+    officer.cookies["django_language"] = "en"
+    english = officer.get(reverse("projects:detail", args=[p.pk])).content.decode()
+    assert "Found in the investor's name or business scope, not in the project's own facts" in english
 
 
 def test_the_kanban_refuses_a_blocked_project_with_the_rules_message(org: Any, screened: dict[str, Project]) -> None:

@@ -8,9 +8,15 @@ A rule fires when any of its matchers fires:
 - an industry prefix: the project's GB/T 4754-2017 code starts with it (a section letter
   matches every code of that section);
 - a keyword: it occurs in one of the rule's text facts (project name, description, the
-  enterprise's name or business scope), width-folded and case-insensitive;
+  enterprise's name or business scope), folded first (``fold``: traditional and regional
+  characters as simplified, full width as half width, case);
 - a numeric check with editable parameters (``CHECKS``).  A check whose facts are unknown
   never fires: unknown is not bad.  The verdict lists such rules as "could not be checked".
+
+Only the project's own facts block.  The investor's name and business scope are context: a
+block rule found only there gives a warning (``Hit.context`` is ``INVESTOR``), asking the
+reviewer to confirm the project itself does not do it: a glass maker's power station adds no
+glass.
 
 Batch speed comes from compiling the catalogue once (``compile_rules``): every keyword of
 every rule goes into one regular expression scanned once over the joined text facts, and
@@ -40,6 +46,9 @@ _SEVERITY = {PASS: 0, WARN: 1, BLOCK: 2}
 KEYWORD_FACTS: tuple[str, ...] = ("name", "description", "enterprise_name", "business_scope")
 PROJECT_TEXT_FACTS: tuple[str, ...] = ("name", "description")
 ENTERPRISE_TEXT_FACTS: tuple[str, ...] = ("enterprise_name", "business_scope")
+# Facts that are the investor's, not the project's: they may warn, never block.
+CONTEXT_FACTS: frozenset[str] = frozenset(ENTERPRISE_TEXT_FACTS)
+INVESTOR = "investor"  # Hit.context of a block rule found only in the investor's facts
 INDUSTRY_FACT = "industry_id"
 YES_NO_FACTS: frozenset[str] = frozenset({"incentives_tied_to_tax"})
 
@@ -110,13 +119,42 @@ def section_of(code: str | None) -> str:
 _WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
+@lru_cache(maxsize=1)
+def _to_simplified() -> tuple[Callable[[str], str], re.Pattern[str]]:
+    """OpenCC's conversion of traditional characters and of Taiwan and Hong Kong forms and
+    phrases (矽 → 硅, 軟體 → 软件, 裏 → 里) to simplified, and a pattern of every character
+    it changes.  The pattern is found once by converting each character of the CJK blocks:
+    most texts hold none of them and skip the conversion, which costs about as much as the
+    rest of a project's screening."""
+    import opencc
+
+    chain = [opencc.OpenCC(config) for config in ("tw2sp", "hk2s", "t2s")]
+    blocks = [*range(0x3400, 0x4DC0), *range(0x4E00, 0xA000), *range(0xF900, 0xFB00)]
+    chars = [chr(code) for code in blocks]
+    changed: set[str] = set()
+    for converter in chain:
+        converted = converter.convert("\n".join(chars)).split("\n")
+        changed.update(c for c, out in zip(chars, converted, strict=True) if c != out)
+
+    def convert(text: str) -> str:
+        for converter in chain:
+            text = converter.convert(text)
+        return text
+
+    return convert, re.compile("[" + re.escape("".join(sorted(changed))) + "]")
+
+
 def fold(text: str) -> str:
-    """Text as keywords are matched: full-width letters, digits and signs as plain ASCII,
-    and case-folded."""
+    """Text as keywords are matched: traditional and regional characters as simplified
+    (年產 → 年产, 電解鋁 → 电解铝), full-width letters, digits and signs as plain ASCII, and
+    case-folded.  Keywords, exception terms and facts all go through it."""
     if not text:
         return ""
     if not text.isascii():
         text = text.translate(_WIDTH)
+        convert, traditional = _to_simplified()
+        if traditional.search(text) is not None:
+            text = convert(text)
     return text.casefold()
 
 
@@ -438,6 +476,8 @@ class Hit(NamedTuple):
     detail: str = ""
     family: str = ""
     category: str = ""
+    # INVESTOR: a block rule found in the investor's facts only, given as a warning.
+    context: str = ""
 
     def as_dict(self) -> dict[str, str]:
         return self._asdict()
@@ -625,10 +665,13 @@ def screen(facts: Mapping[str, Any], rules: Sequence[RuleSpec] | Compiled) -> Ve
             continue  # one hit per rule and fact: the first value found
         seen.add((index, fact))
         rule = specs[index]
+        kind, context = rule.kind, ""
+        if kind == BLOCK and fact in CONTEXT_FACTS:
+            kind, context = WARN, INVESTOR
         hits.append(
             Hit(
                 rule.code,
-                rule.kind,
+                kind,
                 fact,
                 value,
                 rule.basis,
@@ -637,7 +680,8 @@ def screen(facts: Mapping[str, Any], rules: Sequence[RuleSpec] | Compiled) -> Ve
                 detail,
                 rule.family,
                 rule.category,
+                context,
             )
         )
-        severity = max(severity, _SEVERITY.get(rule.kind, 1))
+        severity = max(severity, _SEVERITY.get(kind, 1))
     return VerdictResult(_OUTCOME_BY_SEVERITY[severity], tuple(hits), tuple(unchecked))

@@ -48,6 +48,8 @@ class PanelHit:
     basis: str
     message: str
     url: str = ""
+    # Found in the investor's name or business scope only: a warning, never a block.
+    context: bool = False
 
 
 @dataclass

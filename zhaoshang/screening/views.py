@@ -249,6 +249,7 @@ def project_panel(request: HttpRequest, project: Project, can_change: bool) -> s
                 basis=str(h.get("basis", "")),
                 message=_message(h, english),
                 url=url,
+                context=h.get("context") == rules.INVESTOR,
             )
         )
     hits.sort(key=lambda h: (h.kind != rules.BLOCK, h.rule))
