@@ -64,6 +64,8 @@ NOT_WRITES = {
     "verdict_now",
     "projects_with_outcome",
     "screening_listener",
+    "Candidate",
+    "prescreen",  # reads only: tests/test_prescreen.py checks that nothing is saved
     "gate",
     "split_list",
     "require_editor",

@@ -685,3 +685,55 @@ def screen(facts: Mapping[str, Any], rules: Sequence[RuleSpec] | Compiled) -> Ve
         )
         severity = max(severity, _SEVERITY.get(kind, 1))
     return VerdictResult(_OUTCOME_BY_SEVERITY[severity], tuple(hits), tuple(unchecked))
+
+
+# -- pre-screening a list of candidates -------------------------------------------------------
+
+# The columns of a candidate list (批量预甄别), by their header in the first row, and the fact
+# each one gives.  Any may be missing or blank: what is unknown is not checked.
+CANDIDATE_COLUMNS: dict[str, str] = {
+    "项目名称": "name",
+    "投资方": "enterprise_name",
+    "投资方经营范围": "business_scope",
+    "行业代码": "industry_id",
+    "总投资（万元）": "planned_investment",
+    "固定资产投资（万元）": "fixed_asset_investment",
+    "用地（亩）": "land_mu",
+    "项目简介": "description",
+    "总建筑面积（平方米）": "floor_area_m2",
+    "住宅建筑面积（平方米）": "residential_area_m2",
+}
+_HEADER_FOLD = str.maketrans({"(": "（", ")": "）", " ": None, "\u3000": None})
+_CODE = re.compile(r"^\s*([A-Za-z]|\d{2,4})(?:\.0+)?(?=\s|$|[^\d])")
+
+
+def candidate_header(cells: Sequence[Any]) -> dict[int, str]:
+    """Which fact each position of a header row gives (half-width brackets and spaces
+    allowed: "总投资(万元)" is "总投资（万元）")."""
+    known = {h.translate(_HEADER_FOLD): fact for h, fact in CANDIDATE_COLUMNS.items()}
+    found: dict[int, str] = {}
+    for position, cell in enumerate(cells):
+        fact = known.get(str(cell or "").strip().translate(_HEADER_FOLD))
+        if fact is not None and fact not in found.values():
+            found[position] = fact
+    return found
+
+
+def candidate_facts(cells: Sequence[Any], header: Mapping[int, str]) -> dict[str, Any]:
+    """The facts of one candidate row: texts as written, numbers as ``number`` reads them,
+    the industry code from "3041", "3041 平板玻璃制造" or a number cell (3041.0)."""
+    facts: dict[str, Any] = {}
+    for position, fact in header.items():
+        raw = cells[position] if position < len(cells) else None
+        if fact == INDUSTRY_FACT:
+            match = _CODE.match(str(raw or ""))
+            facts[fact] = match.group(1).upper() if match else ""
+        elif fact in PROJECT_TEXT_FACTS or fact in ENTERPRISE_TEXT_FACTS:
+            facts[fact] = "" if raw is None else str(raw).strip()
+        else:
+            facts[fact] = number(raw)
+    return facts
+
+
+def is_blank_row(cells: Sequence[Any]) -> bool:
+    return all(cell is None or str(cell).strip() == "" for cell in cells)

@@ -23,6 +23,8 @@ from zhaoshang.core.bulk import BatchCount, insert_rows, paused_collector, pipel
 from zhaoshang.core.editing import bump, check_revision, copy_into
 from zhaoshang.core.models import ChangeAction
 from zhaoshang.core.scoping import CHANGE, CREATE, IMPORT, Actor, person, require
+from zhaoshang.core.tabular.readers import read_csv, read_xlsx
+from zhaoshang.core.tabular.uploads import FileRefused, check_upload
 from zhaoshang.enterprises.models import IndustryCode
 from zhaoshang.projects import rules as pipeline
 from zhaoshang.projects.models import Project
@@ -650,3 +652,56 @@ def entries_import(
     )
     _after_catalogue_change(user)
     return len(created) + len(updates)
+
+
+# -- pre-screening a list of candidates --------------------------------------------------------
+
+
+class Candidate(TypedDict):
+    """One row of a candidate list as pre-screened: its sheet row, name, verdict and hits."""
+
+    row: int
+    name: str
+    verdict: str
+    hits: list[dict[str, str]]
+
+
+def prescreen(data: bytes, filename: str) -> list[Candidate]:
+    """Screen every row of a candidate list (CSV or XLSX, headers of
+    ``rules.CANDIDATE_COLUMNS`` in the first row) against the current catalogue, saving
+    nothing.  Rows come back in file order, blank rows left out; a hit names its rule, kind,
+    basis and the fact that fired it ("项目名称：电解铝").  Raises ``FileRefused`` for a
+    file that cannot be read or has none of the columns."""
+    kind = check_upload(data, filename)
+    table = read_xlsx(data) if kind == "xlsx" else read_csv(data)
+    if not table:
+        raise FileRefused(_("The file has no data rows under the header."))
+    header = rules.candidate_header(table[0])
+    if not header:
+        raise FileRefused(
+            _("The first row names none of the columns: %(columns)s.") % {"columns": "、".join(rules.CANDIDATE_COLUMNS)}
+        )
+    compiled = catalogue()
+    out: list[Candidate] = []
+    for number, cells in enumerate(table[1:], start=2):
+        if rules.is_blank_row(cells):
+            continue
+        facts = rules.candidate_facts(cells, header)
+        result = rules.screen(facts, compiled)
+        out.append(
+            Candidate(
+                row=number,
+                name=str(facts.get("name") or ""),
+                verdict=result.outcome,
+                hits=[
+                    {
+                        "rule": h.rule,
+                        "kind": h.kind,
+                        "basis": h.basis,
+                        "fact": f"{rules.FACT_LABELS.get(h.fact, h.fact)}：{h.value}",
+                    }
+                    for h in result.hits
+                ],
+            )
+        )
+    return out
