@@ -229,6 +229,12 @@ def meeting_members(world: World, persona: str) -> dict[str, Any]:
     return {"date": "2024-06-01", "members": [str(world.users["viewer_a"].pk)]}
 
 
+def prescreen_sheet(world: World, persona: str) -> dict[str, Any]:
+    upload = io.BytesIO(xlsx([["项目名称", "行业代码"], [f"矩阵候选项目{persona}", "3041"]]))
+    upload.name = "候选.xlsx"
+    return {"file": upload, "as": "page"}
+
+
 def import_sheet(world: World, persona: str) -> dict[str, Any]:
     return {"file": io.BytesIO(xlsx([["企业名称"], [f"矩阵导入企业{persona}"]]))}
 
@@ -475,6 +481,8 @@ MATRIX: list[Check] = [
     ],
     # screening: the catalogue is read by all staff and kept by coordinators and leaders
     read("screening:projects", None, only(STAFF)),
+    read("screening:prescreen", None, only(STAFF)),
+    act("pre-screen", "screening:prescreen", None, only(STAFF), prescreen_sheet, count(Project), set()),
     read("screening:rules", None, only(STAFF)),
     read("screening:rule_create", None, only(EDITORS, no=403)),
     act("create", "screening:rule_create", None, only(EDITORS, DONE, 403), fixed(NEW_RULE), count(Rule)),

@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
+from io import BytesIO, StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
+from openpyxl import load_workbook
 
+from tests.conftest import client_for
 from tests.factories import csv_bytes, xlsx
 from zhaoshang.core.models import ChangeLog
 from zhaoshang.projects.models import Project
@@ -127,3 +130,51 @@ def test_a_file_that_cannot_be_read_or_names_no_column_is_refused_with_the_reaso
         run(other)
     with pytest.raises(CommandError, match=r"没有\.csv：无法读取该文件"):
         run(tmp_path / "没有.csv")
+
+
+def _upload(rows: list[list[Any]], name: str = "候选项目.xlsx") -> BytesIO:
+    upload = BytesIO(xlsx(rows))
+    upload.name = name
+    return upload
+
+
+def test_an_officer_pre_screens_a_list_on_the_page_and_sees_each_rows_verdict_saving_nothing(org: Any) -> None:
+    c = client_for(org.officer_a)
+    assert "批量预甄别" in c.get(reverse("screening:projects")).content.decode()  # the tab
+    before = (Project.objects.count(), Verdict.objects.count(), ChangeLog.objects.count())
+    response = c.post(reverse("screening:prescreen"), {"file": _upload(ROWS), "as": "page"})
+    page = response.content.decode()
+    assert response.status_code == 200 and response.context["rows"] == EXPECTED
+    table = page[page.index('id="prescreen-table"') :]
+    assert "年產20萬噸電解鋁項目" in table and "项目名称：电解铝" in table and "3NO-OVERCAP-ALUMINIUM" in table
+    assert response.context["counts"] == {"pass": 1, "warn": 1, "block": 2}
+    assert (Project.objects.count(), Verdict.objects.count(), ChangeLog.objects.count()) == before
+
+
+def test_the_pre_screening_comes_as_a_workbook_with_a_line_per_hit(org: Any) -> None:
+    response = client_for(org.officer_a).post(reverse("screening:prescreen"), {"file": _upload(ROWS), "as": "xlsx"})
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "%E9%A2%84%E7%94%84%E5%88%AB.xlsx" in response["Content-Disposition"]  # …-预甄别.xlsx
+    sheet = load_workbook(BytesIO(response.content)).active
+    lines = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert lines[0] == ["行号", "项目名称", "甄别结论", "规则", "类型", "触发事实", "依据"]
+    assert lines[1] == [
+        2,
+        "年產20萬噸電解鋁項目",
+        "否决",
+        "3NO-OVERCAP-ALUMINIUM",
+        "否决",
+        "项目名称：电解铝",
+        GUOFA_41,
+    ]
+    assert lines[3][:3] == [5, "智能传感器项目", "通过"] and lines[3][3:] in ([], [None] * 4)
+    assert [line[0] for line in lines[1:]] == [2, 3, 5, 6, 6]
+
+
+def test_a_file_the_page_cannot_read_is_refused_on_the_form_in_the_users_language(org: Any) -> None:
+    c = client_for(org.officer_a)
+    response = c.post(reverse("screening:prescreen"), {"file": _upload([["企业名称"], ["某公司"]]), "as": "page"})
+    assert response.status_code == 200 and "第一行没有任何一列是所需的列" in response.content.decode()
+    c.cookies["django_language"] = "en"
+    response = c.post(reverse("screening:prescreen"), {"as": "page"})
+    assert "Choose a file to upload." in response.content.decode()

@@ -5,6 +5,7 @@ from zhaoshang.screening import views
 app_name = "screening"
 urlpatterns = [
     path("", views.project_list, name="projects"),
+    path("prescreen/", views.prescreen, name="prescreen"),
     path("rules/", views.rule_list, name="rules"),
     path("rules/new/", views.rule_create, name="rule_create"),
     path("rules/<id:pk>/", views.rule_detail, name="rule_detail"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any, cast
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,8 +23,9 @@ from zhaoshang.core.editing import StaleEdit
 from zhaoshang.core.forms import apply_errors
 from zhaoshang.core.paging import peek_page
 from zhaoshang.core.params import choice_param, text_param
-from zhaoshang.core.scoping import CHANGE, get_restricted_or_404, may
+from zhaoshang.core.scoping import CHANGE, VIEW, get_restricted_or_404, may
 from zhaoshang.core.tabular import views as tabular_views
+from zhaoshang.core.tabular.uploads import FileRefused
 from zhaoshang.projects.models import Project
 from zhaoshang.screening import rules, services
 from zhaoshang.screening.filtersets import RuleFilter
@@ -271,3 +273,67 @@ def project_panel(request: HttpRequest, project: Project, can_change: bool) -> s
         },
         request=request,
     )
+
+
+# -- pre-screening a candidate list ------------------------------------------------------------
+
+_VERDICT_LABELS = {
+    rules.PASS: gettext_lazy("pass"),
+    rules.WARN: gettext_lazy("warn"),
+    rules.BLOCK: gettext_lazy("block"),
+}
+
+
+def _prescreen_workbook(rows: list[services.Candidate], filename: str) -> HttpResponse:
+    """The pre-screening as a workbook: one line per hit (a row without hits, one line)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from zhaoshang.core.tabular.export import neutralise
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Pre-screening"))
+    sheet.append([_("Row"), _("Project name"), _("Verdict"), _("Rule"), _("Kind"), _("Fact"), _("Basis")])
+    for row in rows:
+        verdict = str(_VERDICT_LABELS[row["verdict"]])
+        lines = [[h["rule"], str(_VERDICT_LABELS[h["kind"]]), h["fact"], h["basis"]] for h in row["hits"]] or [[]]
+        for line in lines:
+            sheet.append([neutralise(c) for c in [row["row"], row["name"], verdict, *line]])
+    out = io.BytesIO()
+    book.save(out)
+    stem = filename.rsplit(".", 1)[0] or "candidates"
+    response = HttpResponse(
+        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(stem + '-预甄别.xlsx')}"
+    return response
+
+
+@login_required
+def prescreen(request: HttpRequest) -> HttpResponse:
+    """批量预甄别: upload a list of candidates, see each row's verdict, or take it as a workbook.
+    Nothing is saved; any staff member may, as any may read the catalogue."""
+    if not may(request.user, VIEW, Rule):
+        raise PermissionDenied
+    context: dict[str, Any] = {"columns": list(rules.CANDIDATE_COLUMNS)}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            context["form_error"] = _("Choose a file to upload.")
+        else:
+            filename = upload.name or ""
+            try:
+                rows = services.prescreen(upload.read(), filename)
+            except FileRefused as exc:
+                context["form_error"] = exc.message
+            else:
+                if request.POST.get("as") == "xlsx":
+                    return _prescreen_workbook(rows, filename)
+                context.update(
+                    done=True,
+                    filename=filename,
+                    rows=rows,
+                    counts={o: sum(r["verdict"] == o for r in rows) for o in rules.OUTCOMES},
+                )
+    return render(request, "screening/prescreen.html", context)
