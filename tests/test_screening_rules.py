@@ -277,6 +277,26 @@ def test_a_keyword_written_in_traditional_characters_finds_simplified_text() -> 
     assert {h.rule for h in rules.screen({"description": "电镀车间"}, [spec]).hits} == {"T"}
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["项目资金拟向社会公众募集", "面向社会公众集资建设", "投资人按份额返还收益", "承诺保本保息、按月付息"],
+)
+def test_public_fund_raising_phrasing_in_the_project_blocks_as_crowdfunding(text: str) -> None:
+    result = rules.screen({"description": text}, CATALOGUE)
+    assert result.outcome == rules.BLOCK and "5NO-CROWDFUNDING" in {h.rule for h in result.blocks}
+
+
+def test_the_code_of_p2p_lending_blocks_whatever_the_text_says() -> None:
+    result = rules.screen({"name": "金融信息服务平台", "industry_id": "6637"}, CATALOGUE)
+    assert result.outcome == rules.BLOCK and {h.rule for h in result.blocks} == {"5NO-P2P"}
+    assert "5NO-P2P" not in fired({"name": "金融信息服务平台", "industry_id": "6639"})
+
+
+def test_the_machine_tool_rule_names_the_catalogues_classes_as_it_numbers_them() -> None:
+    [rule] = [r for r in SHIPPED["rules"] if r["code"] == "3NO-POLICY-MACHINE-TOOLS"]
+    assert "第二类 限制类、第三类 淘汰类" in rule["basis"]
+
+
 def test_overlapping_and_nested_keywords_are_all_found() -> None:
     specs = [
         rules.RuleSpec(code="AB", kind=rules.WARN, keywords=("ab",)),

@@ -465,3 +465,40 @@ def test_the_demo_shows_blocked_and_warned_projects_and_no_silent_block_past_neg
         if v.outcome == "block" and v.project.stage in later:
             # Only with a leader's override on record.
             assert any(s.is_override for s in StageChange.objects.filter(project=v.project)), v.project.name
+
+
+def _corrections() -> Any:
+    import importlib
+
+    return importlib.import_module("zhaoshang.screening.migrations.0004_shipped_catalogue_corrections")
+
+
+def test_a_database_loaded_before_the_corrections_gets_them_in_the_rules_history_unless_the_zone_edited_the_rule(
+    db: Any,
+) -> None:
+    from django.apps import apps
+
+    migration = _corrections()
+    fund = Rule.objects.get(code="5NO-CROWDFUNDING")
+    p2p = Rule.objects.get(code="5NO-P2P")
+    # The zone edited the P2P rule's keywords; then both rules are put back as an older
+    # release shipped them.
+    services.rule_update(rule=p2p, data={"keywords": ["P2P", "本区自加"]}, user=SYSTEM)
+    Rule.objects.filter(pk=fund.pk).update(keywords=["众筹", "公众集资", "全民集资"])
+    Rule.objects.filter(pk=p2p.pk).update(industry_prefixes=[], revision=1)
+    version = services.current_version()
+    with audit_context(source="command"):
+        migration.correct(apps, None)
+    fund.refresh_from_db()
+    p2p.refresh_from_db()
+    assert "保本保息" in fund.keywords and fund.revision == 2
+    assert (p2p.industry_prefixes, p2p.keywords, p2p.revision) == ([], ["P2P", "本区自加"], 1)
+    entry = ChangeLog.objects.get(object_id=fund.pk, content_type__model="rule", action="update")
+    assert entry.before == {"keywords": ["众筹", "公众集资", "全民集资"]} and "保本保息" in entry.after["keywords"]
+    assert services.current_version() == version + 1
+    assert not ChangeLog.objects.filter(
+        object_id=p2p.pk, content_type__model="rule", message__contains="随平台"
+    ).exists()
+    # Run again (a database already corrected): nothing more happens.
+    migration.correct(apps, None)
+    assert services.current_version() == version + 1 and ChangeLog.objects.filter(object_id=fund.pk).count() == 1
