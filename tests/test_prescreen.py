@@ -155,7 +155,7 @@ def test_the_pre_screening_comes_as_a_workbook_with_a_line_per_hit(org: Any) -> 
     response = client_for(org.officer_a).post(reverse("screening:prescreen"), {"file": _upload(ROWS), "as": "xlsx"})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "%E9%A2%84%E7%94%84%E5%88%AB.xlsx" in response["Content-Disposition"]  # …-预甄别.xlsx
-    sheet = load_workbook(BytesIO(response.content)).active
+    sheet = load_workbook(BytesIO(response.getvalue())).active
     lines = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert lines[0] == ["行号", "项目名称", "甄别结论", "规则", "类型", "触发事实", "依据"]
     assert lines[1] == [

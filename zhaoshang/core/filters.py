@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django import forms
 
 from zhaoshang.core.forms import IdChoiceField
 from zhaoshang.core.params import TEXT_MAX
@@ -20,8 +19,6 @@ class TextFilter(django_filters.CharFilter):
     def __init__(self, *args: Any, max_length: int = TEXT_MAX, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", max_length)
         super().__init__(*args, **kwargs)
-
-    field_class = forms.CharField
 
 
 class IdChoiceFilter(django_filters.ModelChoiceFilter):

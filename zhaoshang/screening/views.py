@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any, cast
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -286,28 +286,22 @@ _VERDICT_LABELS = {
 
 def _prescreen_workbook(rows: list[services.Candidate], filename: str) -> HttpResponse:
     """The pre-screening as a workbook: one line per hit (a row without hits, one line)."""
-    import io
+    from zhaoshang.core.tabular.export import workbook_response
 
-    from openpyxl import Workbook
+    def lines() -> Iterator[list[Any]]:
+        for row in rows:
+            start = [row["row"], row["name"], str(_VERDICT_LABELS[row["verdict"]])]
+            hits = [[h["rule"], str(_VERDICT_LABELS[h["kind"]]), h["fact"], h["basis"]] for h in row["hits"]]
+            for hit in hits or [[]]:
+                yield start + hit
 
-    from zhaoshang.core.tabular.export import neutralise
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Pre-screening"))
-    sheet.append([_("Row"), _("Project name"), _("Verdict"), _("Rule"), _("Kind"), _("Fact"), _("Basis")])
-    for row in rows:
-        verdict = str(_VERDICT_LABELS[row["verdict"]])
-        lines = [[h["rule"], str(_VERDICT_LABELS[h["kind"]]), h["fact"], h["basis"]] for h in row["hits"]] or [[]]
-        for line in lines:
-            sheet.append([neutralise(c) for c in [row["row"], row["name"], verdict, *line]])
-    out = io.BytesIO()
-    book.save(out)
     stem = filename.rsplit(".", 1)[0] or "candidates"
-    response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return workbook_response(
+        title=_("Pre-screening"),
+        headers=[_("Row"), _("Project name"), _("Verdict"), _("Rule"), _("Kind"), _("Fact"), _("Basis")],
+        rows=lines(),
+        filename=f"{stem}-预甄别.xlsx",
     )
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(stem + '-预甄别.xlsx')}"
-    return response
 
 
 @login_required

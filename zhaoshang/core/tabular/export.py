@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, cast
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
@@ -69,24 +69,38 @@ def export_response(*, resource: str, queryset: Any, fmt: str) -> HttpResponse:
         return response
     if fmt != "xlsx":
         raise ValueError(f"unknown export format {fmt!r}")
+    return workbook_response(
+        title=res.sheet_title,
+        headers=headers,
+        rows=_export_cells(res, queryset),
+        filename=_export_name(res, "xlsx"),
+        widths=[col.width for col in exported_columns(res)],
+    )
+
+
+def workbook_response(
+    *, title: str, headers: Sequence[Any], rows: Iterable[Sequence[Any]], filename: str, widths: Sequence[int] = ()
+) -> HttpResponse:
+    """Rows as an .xlsx download: the header row frozen, formula-like texts neutralised,
+    written row by row to a temporary file that the response streams."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(res.sheet_title)
+    sheet = book.create_sheet(title)
     sheet.freeze_panes = "A2"
-    for i, col in enumerate(exported_columns(res)):
-        sheet.column_dimensions[column_letter(i)].width = col.width
-    sheet.append(headers)
-    for cells in _export_cells(res, queryset):
+    for i, width in enumerate(widths):
+        sheet.column_dimensions[column_letter(i)].width = width
+    sheet.append(list(headers))
+    for cells in rows:
         # An empty cell is left out of the sheet's XML rather than written as "".
-        sheet.append([None if v == "" else v for v in cells])
+        sheet.append([None if v == "" else neutralise(v) for v in cells])
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response
     book.save(spool)
     spool.seek(0)
     download = FileResponse(
         spool,
         as_attachment=True,
-        filename=_export_name(res, "xlsx"),
+        filename=filename,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     # Both downloads stream; views only pass them on, so they are typed as the response
